@@ -1,0 +1,32 @@
+"""Root URL configuration: health, admin, the versioned API and its documentation."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from apps.core import views as core_views
+
+api_v1_patterns = [
+    path("", include("apps.users.urls")),
+]
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="index.html"), name="index"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("version", core_views.version, name="version"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("api/v1/", include((api_v1_patterns, "v1"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Last: every other path under /api/ is a 404 problem, never an HTML page.
+    re_path(r"^api/", core_views.ApiNotFoundView.as_view(), name="api-not-found"),
+]
+
+handler400 = "apps.core.views.bad_request"
+handler403 = "apps.core.views.permission_denied"
+handler404 = "apps.core.views.page_not_found"
+handler500 = "apps.core.views.server_error"
