@@ -1,0 +1,93 @@
+"""The settings split: production fails fast, tests refuse to fake the real services."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "a-real-secret-that-is-long-enough-to-pass-the-deploy-checks-1234567890",
+    "DATABASE_URL": "postgres://shop@db.internal:5432/emporium",
+    "ALLOWED_HOSTS": "shop.example.com",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+}
+
+
+def _import_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Load a settings module in a fresh interpreter with exactly this environment."""
+    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={**clean, "DJANGO_READ_DOT_ENV_FILE": "0", "DJANGO_SETTINGS_MODULE": module, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_and_names_every_missing_variable():
+    result = _import_settings("config.settings.production", {})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    for name in PRODUCTION_ENV:
+        assert name in result.stderr
+
+
+def test_production_names_only_what_is_missing():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = _import_settings("config.settings.production", env)
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.endswith(
+        "Production settings need these environment variables, which are missing or empty: "
+        "REDIS_URL. See .env.example for what each one means."
+    )
+
+
+def test_production_starts_with_its_variables_and_debug_off():
+    result = _import_settings("config.settings.production", PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "django.db.backends.postgresql"]
+
+
+def test_local_settings_need_nothing():
+    result = _import_settings("config.settings.local", {})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+
+
+def test_test_settings_refuse_sqlite_when_services_are_required():
+    result = _import_settings("config.settings.test", {"REQUIRE_SERVICES": "1"})
+    assert result.returncode != 0
+    assert "REQUIRE_SERVICES=1" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "REDIS_URL" in result.stderr
+
+
+def test_production_passes_the_deploy_checks():
+    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_READ_DOT_ENV_FILE": "0",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            **PRODUCTION_ENV,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
