@@ -1,0 +1,9 @@
+"""App configuration for users and authentication."""
+
+from django.apps import AppConfig
+
+
+class UsersConfig(AppConfig):
+    name = "apps.users"
+    label = "users"
+    verbose_name = "Users"

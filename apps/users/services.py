@@ -1,0 +1,173 @@
+"""Every write to users: registration, profile, passwords, sign-out and presence."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from apps.core.errors import InvalidToken
+from apps.users import tasks
+from apps.users.errors import EmailAlreadyRegistered, InvalidPassword, InvalidRefreshToken
+from apps.users.models import User
+from apps.users.querysets import normalize_email
+
+
+def _validate_new_password(*, password: str, user: User, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise InvalidPassword(
+            "The password does not meet the password rules.", errors={field: list(exc.messages)}
+        ) from exc
+
+
+def _email_taken() -> EmailAlreadyRegistered:
+    message = "An account with this e-mail address already exists."
+    return EmailAlreadyRegistered(message, errors={"email": [message]})
+
+
+def register_user(*, email: str, password: str, full_name: str = "") -> User:
+    """Create a customer account and send the welcome e-mail once the account is committed.
+
+    Raises:
+        EmailAlreadyRegistered: another account uses this address, in any letter case.
+        InvalidPassword: the password fails the password validators.
+    """
+    email = normalize_email(email)
+    user = User(email=email, full_name=full_name.strip())
+    _validate_new_password(password=password, user=user, field="password")
+    if User.objects.with_email(email).exists():
+        raise _email_taken()
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save(force_insert=True)
+            transaction.on_commit(lambda: tasks.send_welcome_email.delay(str(user.pk)))
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise _email_taken() from exc
+    return user
+
+
+def update_user_profile(*, user: User, full_name: str) -> User:
+    """Change the editable profile fields of a user."""
+    user.full_name = full_name.strip()
+    user.save(update_fields=["full_name"])
+    return user
+
+
+def revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every refresh token issued to the user; return how many were revoked."""
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(
+        Q(blacklistedtoken__isnull=False) | Q(expires_at__lte=timezone.now())
+    )
+    created = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+    return len(created)
+
+
+def _set_password(*, user: User, password: str) -> None:
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        revoke_refresh_tokens(user=user)
+
+
+def change_password(*, user: User, current_password: str, new_password: str) -> None:
+    """Replace the user's password and sign out every other session holding a refresh token.
+
+    Raises:
+        InvalidPassword: the current password is wrong, or the new one fails the rules.
+    """
+    if not user.check_password(current_password):
+        raise InvalidPassword(
+            "The current password is not correct.",
+            errors={"current_password": ["The current password is not correct."]},
+        )
+    _validate_new_password(password=new_password, user=user, field="new_password")
+    _set_password(user=user, password=new_password)
+
+
+def request_password_reset(*, email: str) -> None:
+    """E-mail a reset link if an active account has this address; reveal nothing either way."""
+    user = User.objects.active().with_email(email).first()
+    if user is None or not user.has_usable_password():
+        return
+    # The nonce makes the task idempotent: a redelivered message sends no second e-mail.
+    nonce = uuid.uuid4().hex
+    transaction.on_commit(
+        lambda: tasks.send_password_reset_email.delay(str(user.pk), nonce), robust=True
+    )
+
+
+def password_reset_uid(user: User) -> str:
+    """Return the opaque user id carried in a password-reset link."""
+    return urlsafe_base64_encode(force_bytes(user.pk))
+
+
+def reset_password(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link's uid and token; the token then stops working.
+
+    Raises:
+        InvalidToken: the uid or token is malformed, expired or already used.
+        InvalidPassword: the new password fails the password rules.
+    """
+    invalid = InvalidToken("The password reset link is invalid or has expired.")
+    try:
+        user_id = uuid.UUID(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise invalid from exc
+    user = User.objects.active().filter(pk=user_id).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise invalid
+    _validate_new_password(password=new_password, user=user, field="new_password")
+    _set_password(user=user, password=new_password)
+    return user
+
+
+def log_out(*, user: User, refresh_token: str) -> None:
+    """Blacklist the given refresh token of this user, ending that session.
+
+    Raises:
+        InvalidRefreshToken: the token is invalid, expired, already revoked, or not the user's.
+    """
+    try:
+        token = RefreshToken(refresh_token)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidRefreshToken("The refresh token is invalid or expired.") from exc
+    if str(token.get(jwt_settings.USER_ID_CLAIM)) != str(user.pk):
+        raise InvalidRefreshToken("The refresh token is invalid or expired.")
+    token.blacklist()
+
+
+def touch_last_seen(*, user: User) -> bool:
+    """Record that the user was just seen, writing at most once per LAST_SEEN_INTERVAL.
+
+    The cache gate keeps the common case free of queries; the conditional update keeps the
+    write rate bounded even when the cache is cold or shared by several processes.
+    """
+    interval = settings.LAST_SEEN_INTERVAL
+    if not cache.add(f"users:last-seen:{user.pk}", 1, timeout=interval):
+        return False
+    now = timezone.now()
+    updated = (
+        User.objects.filter(pk=user.pk)
+        .filter(
+            Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - timedelta(seconds=interval))
+        )
+        .update(last_seen_at=now)
+    )
+    return bool(updated)

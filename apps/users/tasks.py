@@ -1,0 +1,87 @@
+"""Background jobs for users: the welcome and password-reset e-mails."""
+
+import logging
+import smtplib
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Failures worth retrying: the mail server or the network, not bugs in our code.
+TRANSIENT_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+RETRY_OPTIONS: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+@shared_task(name="users.send_welcome_email", **RETRY_OPTIONS)
+def send_welcome_email(user_id: str) -> bool:
+    """Send the welcome e-mail once; return False when it was already sent (or the user is gone).
+
+    The conditional update claims the send, so a redelivered message finds it taken; a failed
+    send releases the claim before the retry.
+    """
+    from apps.users.models import User
+
+    claimed = User.objects.filter(pk=user_id, welcome_email_sent_at__isnull=True).update(
+        welcome_email_sent_at=timezone.now()
+    )
+    if not claimed:
+        logger.info("Welcome e-mail for user %s already sent or user gone; skipping", user_id)
+        return False
+    user = User.objects.get(pk=user_id)
+    try:
+        send_mail(
+            subject="Welcome to Emporium",
+            message=render_to_string("users/email/welcome.txt", {"user": user}),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+    except Exception:
+        User.objects.filter(pk=user_id).update(welcome_email_sent_at=None)
+        raise
+    logger.info("Welcome e-mail sent to user %s", user_id)
+    return True
+
+
+@shared_task(name="users.send_password_reset_email", **RETRY_OPTIONS)
+def send_password_reset_email(user_id: str, nonce: str) -> bool:
+    """Send one password-reset e-mail per request (identified by its nonce)."""
+    from apps.users.models import User
+    from apps.users.services import password_reset_uid
+
+    user = User.objects.active().filter(pk=user_id).first()
+    claim_key = f"users:password-reset-sent:{nonce}"
+    if user is None or not cache.add(claim_key, 1, timeout=settings.PASSWORD_RESET_TIMEOUT):
+        logger.info("Password reset e-mail %s already sent or user gone; skipping", nonce)
+        return False
+    link = settings.PASSWORD_RESET_URL.format(
+        uid=password_reset_uid(user), token=default_token_generator.make_token(user)
+    )
+    try:
+        send_mail(
+            subject="Reset your Emporium password",
+            message=render_to_string(
+                "users/email/password_reset.txt",
+                {"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[user.email],
+        )
+    except Exception:
+        cache.delete(claim_key)
+        raise
+    logger.info("Password reset e-mail sent to user %s", user_id)
+    return True
