@@ -1,0 +1,101 @@
+"""A real Celery worker process, consuming from the real broker, for end-to-end tests."""
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    mail_dir: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _require_real_services() -> None:
+    reasons = []
+    if connection.vendor != "postgresql":
+        reasons.append("the test database is not PostgreSQL (set DATABASE_URL)")
+    if not settings.CELERY_BROKER_URL.startswith(("redis://", "amqp://")):
+        reasons.append("no broker (set CELERY_BROKER_URL or REDIS_URL)")
+    if not settings.REDIS_URL:
+        reasons.append("no Redis (set REDIS_URL)")
+    if reasons:
+        message = "real-worker tests need real services: " + "; ".join(reasons)
+        if settings.REQUIRE_SERVICES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return (
+        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """Start `celery worker` against the test database and broker; publish to it, not eagerly."""
+    _require_real_services()
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    log_path = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(mail_dir),
+    }
+    celery_app.control.purge()  # nothing left over from an earlier run may be consumed
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "--app=config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    was_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield WorkerProcess(process=process, log_path=log_path, mail_dir=mail_dir)
+    finally:
+        celery_app.conf.task_always_eager = was_eager
+        # SIGTERM is Celery's warm shutdown: the task in hand finishes first.
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
