@@ -10,8 +10,10 @@ from math import ceil
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -27,7 +29,10 @@ PROBLEM_TYPE_PREFIX = "urn:emporium:problem:"
 TITLES = {
     "validation_error": "Invalid input",
     "parse_error": "Malformed request body",
+    "bad_request": "Bad request",
+    "request_too_large": "Request body too large",
     "not_authenticated": "Authentication required",
+    "bad_authorization_header": "Malformed Authorization header",
     "authentication_failed": "Authentication failed",
     "no_active_account": "Invalid credentials",
     "token_not_valid": "Token invalid or expired",
@@ -151,7 +156,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.PermissionDenied()
 
     headers: dict[str, str] = {}
-    if isinstance(exc, DomainError):
+    if isinstance(exc, RequestDataTooBig):
+        body = problem_body(
+            status=413,
+            code="request_too_large",
+            detail="The request body is larger than this endpoint accepts.",
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        logger.warning("Suspicious request refused: %s", exc)
+        body = problem_body(status=400, code="bad_request", detail="The request is malformed.")
+    elif isinstance(exc, DomainError):
         body = problem_body(
             status=exc.status,
             code=exc.code,
@@ -174,9 +188,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     set_rollback()
     request = context.get("request")
-    renderer = getattr(request, "accepted_renderer", None)
-    content_type = PROBLEM_CONTENT_TYPE if getattr(renderer, "format", "json") == "json" else None
-    return Response(body, status=body["status"], headers=headers, content_type=content_type)
+    if request is not None:
+        # Problems are always JSON, whatever the view renders (HTML docs, the browsable API)
+        # and even when content negotiation itself failed.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = PROBLEM_CONTENT_TYPE
+    return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def is_api_request(request: HttpRequest) -> bool:

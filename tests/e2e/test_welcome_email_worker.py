@@ -40,7 +40,7 @@ def test_registration_welcome_email_is_sent_by_a_real_worker(celery_worker: Work
     assert [name for name, _ in published] == ["users.send_welcome_email"]
 
     # Block until the worker reports the task done (bounded; no sleeping).
-    result = AsyncResult(published[0][1]).get(timeout=60)
+    result: object = AsyncResult(published[0][1]).get(timeout=60)
     assert result is True, celery_worker.log()
 
     user = User.objects.get(email="worker.test@example.com")

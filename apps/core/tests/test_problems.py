@@ -159,3 +159,19 @@ def test_non_api_404_stays_html():
     response = Client().get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        data='{"email": "a@example.com", "password": "' + "x" * 2048 + '"}',
+        content_type="application/json",
+    )
+    assert_problem(response, 413, "request_too_large")
+
+
+def test_a_problem_is_json_even_from_an_html_view():
+    response = APIClient().get("/api/docs/", HTTP_ACCEPT="application/json")
+    body = assert_problem(response, 406, "not_acceptable")
+    assert body["detail"]

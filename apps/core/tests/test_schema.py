@@ -28,6 +28,24 @@ def test_schema_generates_without_warnings_and_lists_the_endpoints():
     assert not any(path.startswith("/api/{") for path in schema["paths"])
 
 
+def test_every_operation_documents_the_problem_error_body():
+    out = io.StringIO()
+    call_command("spectacular", stdout=out)
+    schema = yaml.safe_load(out.getvalue())
+    assert schema["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+        "code",
+        "request_id",
+    ]
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            default = operation["responses"]["default"]
+            assert "application/problem+json" in default["content"], (path, method)
+
+
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/api/redoc/"])
 def test_docs_are_served(path):
     assert Client().get(path).status_code == 200
