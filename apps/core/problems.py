@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -79,8 +80,20 @@ def problem_response(
     )
 
 
+def _leaf(item: Any, path: str) -> dict[str, str]:
+    message = " ".join(item.messages) if isinstance(item, DjangoValidationError) else str(item)
+    return {
+        "field": path or "non_field_errors",
+        "code": getattr(item, "code", None) or "invalid",
+        "detail": message,
+    }
+
+
 def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str]]:
-    """Flatten DRF's nested validation detail into `[{field, code, detail}]` with dotted paths."""
+    """Flatten nested validation detail into `[{field, code, detail}]` with dotted paths.
+
+    Leaves may be DRF `ErrorDetail`s, Django `ValidationError`s (their codes are kept) or strings.
+    """
     if isinstance(detail, dict):
         return [
             item
@@ -89,21 +102,13 @@ def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str]]:
         ]
     if isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):
-            return [
-                {
-                    "field": path or "non_field_errors",
-                    "code": getattr(item, "code", None) or "invalid",
-                    "detail": str(item),
-                }
-                for item in detail
-            ]
+            return [_leaf(item, path) for item in detail]
         return [
             item
             for index, value in enumerate(detail)
             for item in flatten_errors(value, f"{path}.{index}" if path else str(index))
         ]
-    code = getattr(detail, "code", None) or "invalid"
-    return [{"field": path or "non_field_errors", "code": code, "detail": str(detail)}]
+    return [_leaf(detail, path)]
 
 
 def _summarize(errors: list[dict[str, str]]) -> str:

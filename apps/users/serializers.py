@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer as JWTRefreshSerializer
 
 from apps.users.models import User
 
@@ -80,3 +81,15 @@ class DetailSerializer(serializers.Serializer[None]):
     """A plain acknowledgement."""
 
     detail = serializers.CharField()
+
+
+class TokenRefreshSerializer(JWTRefreshSerializer):
+    """Refresh a token pair; a token whose user no longer exists is refused, not a crash."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, str]:
+        try:
+            return super().validate(attrs)
+        except User.DoesNotExist as exc:
+            raise exceptions.AuthenticationFailed(
+                "No active account found for this token.", code="no_active_account"
+            ) from exc

@@ -30,7 +30,7 @@ def _validate_new_password(*, password: str, user: User, field: str) -> None:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
         raise InvalidPassword(
-            "The password does not meet the password rules.", errors={field: list(exc.messages)}
+            "The password does not meet the password rules.", errors={field: exc.error_list}
         ) from exc
 
 
@@ -55,7 +55,9 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User:
     try:
         with transaction.atomic():
             user.save(force_insert=True)
-            transaction.on_commit(lambda: tasks.send_welcome_email.delay(str(user.pk)))
+            # robust: an unreachable broker must not fail a committed registration; the
+            # periodic `users.send_missing_welcome_emails` task sends what was missed.
+            transaction.on_commit(lambda: tasks.send_welcome_email.delay(str(user.pk)), robust=True)
     except IntegrityError as exc:  # a concurrent registration won the race
         raise _email_taken() from exc
     return user
@@ -160,7 +162,8 @@ def touch_last_seen(*, user: User) -> bool:
     write rate bounded even when the cache is cold or shared by several processes.
     """
     interval = settings.LAST_SEEN_INTERVAL
-    if not cache.add(f"users:last-seen:{user.pk}", 1, timeout=interval):
+    # False: seen recently. None: the cache is unreachable, and the conditional update decides.
+    if cache.add(f"users:last-seen:{user.pk}", 1, timeout=interval) is False:
         return False
     now = timezone.now()
     updated = (

@@ -2,6 +2,7 @@
 
 import logging
 import smtplib
+from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
@@ -24,6 +25,8 @@ RETRY_OPTIONS: dict[str, Any] = {
     "max_retries": 8,
     "acks_late": True,
 }
+# The most messages one sweep enqueues; the next run takes the rest.
+SWEEP_BATCH_SIZE = 500
 
 
 @shared_task(name="users.send_welcome_email", **RETRY_OPTIONS)
@@ -64,7 +67,9 @@ def send_password_reset_email(user_id: str, nonce: str) -> bool:
 
     user = User.objects.active().filter(pk=user_id).first()
     claim_key = f"users:password-reset-sent:{nonce}"
-    if user is None or not cache.add(claim_key, 1, timeout=settings.PASSWORD_RESET_TIMEOUT):
+    # `add` answers False when the claim exists, and None when the cache is unreachable: then
+    # the e-mail goes out anyway (a rare duplicate beats a silently lost reset link).
+    if user is None or cache.add(claim_key, 1, timeout=settings.PASSWORD_RESET_TIMEOUT) is False:
         logger.info("Password reset e-mail %s already sent or user gone; skipping", nonce)
         return False
     link = settings.PASSWORD_RESET_URL.format(
@@ -85,3 +90,31 @@ def send_password_reset_email(user_id: str, nonce: str) -> bool:
         raise
     logger.info("Password reset e-mail sent to user %s", user_id)
     return True
+
+
+@shared_task(name="users.send_missing_welcome_emails", acks_late=True)
+def send_missing_welcome_emails(*, older_than_minutes: int = 10, max_age_days: int = 7) -> int:
+    """Re-enqueue welcome e-mails that were never sent (e.g. the broker was down at sign-up).
+
+    Only accounts between `older_than_minutes` and `max_age_days` old are considered: newer
+    ones may still be in the queue, older ones are past the point of a welcome. Returns how
+    many were enqueued.
+    """
+    from apps.users.models import User
+
+    now = timezone.now()
+    missing = (
+        User.objects.active()
+        .filter(
+            welcome_email_sent_at__isnull=True,
+            date_joined__lte=now - timedelta(minutes=older_than_minutes),
+            date_joined__gte=now - timedelta(days=max_age_days),
+        )
+        .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
+    )
+    user_ids = [str(pk) for pk in missing]
+    for user_id in user_ids:
+        send_welcome_email.delay(user_id)
+    if user_ids:
+        logger.warning("Re-enqueued %d missed welcome e-mails", len(user_ids))
+    return len(user_ids)

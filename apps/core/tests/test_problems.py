@@ -6,23 +6,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from apps.core.problems import PROBLEM_CONTENT_TYPE, flatten_errors
+from apps.core.problems import flatten_errors
+from apps.core.tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("apps.core.tests.urls")]
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
-    body = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"urn:emporium:problem:{code}"
-    assert body["request_id"] == response["X-Request-ID"]
-    return body
 
 
 def test_unexpected_exception_is_a_500_problem_without_internals(caplog):

@@ -25,3 +25,16 @@ class StaffUserFactory(UserFactory):
 class SuperUserFactory(StaffUserFactory):
     email = factory.Sequence(lambda n: f"admin{n}@example.com")
     is_superuser = True
+
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+# Passwords that each fail one of the password validators for a user with this e-mail, keyed
+# by test id, with words the validator's message contains and the validator's error code.
+WEAK_PASSWORD_EMAIL = "ada.lovelace@example.com"
+WEAK_PASSWORDS = {
+    "too-short": ("Xy7!aB", "too short", "password_too_short"),
+    "too-common": ("password123", "too common", "password_too_common"),
+    "numeric": ("73915582046", "entirely numeric", "password_entirely_numeric"),
+    "similar-to-email": ("ada.lovelace@example", "too similar", "password_too_similar"),
+}

@@ -1,0 +1,21 @@
+"""Assertions shared by the API tests of every app."""
+
+from typing import Any
+
+from apps.core.problems import PROBLEM_CONTENT_TYPE
+
+
+def assert_problem(response: Any, status: int, code: str, *, field: str | None = None) -> dict:
+    """Assert a complete problem+json answer; with `field`, that a field error names it."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM_CONTENT_TYPE
+    body = response.json()
+    assert body["type"] == f"urn:emporium:problem:{code}"
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == response["X-Request-ID"]
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
+    return body
