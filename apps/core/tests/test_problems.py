@@ -162,3 +162,21 @@ def test_a_problem_is_json_even_from_an_html_view():
     response = APIClient().get("/api/docs/", HTTP_ACCEPT="application/json")
     body = assert_problem(response, 406, "not_acceptable")
     assert body["detail"]
+
+
+def test_plain_django_views_under_api_answer_403_and_400_as_problems():
+    client = Client()
+    assert_problem(client.get("/api/test/plain-forbidden/"), 403, "permission_denied")
+    assert_problem(client.get("/api/test/plain-suspicious/"), 400, "bad_request")
+
+
+def test_plain_django_views_elsewhere_keep_html_error_pages():
+    response = Client().get("/plain-forbidden/")
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_disallowed_host_on_an_api_path_is_a_400_problem():
+    response = Client().get("/api/v1/users/me/", HTTP_HOST="evil.example.com")
+    assert response.status_code == 400
+    assert response.json()["code"] == "bad_request"

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from rest_framework import serializers
@@ -51,11 +52,22 @@ def plain_boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("plain view failure")
 
 
+def plain_forbidden(request: HttpRequest) -> HttpResponse:
+    raise PermissionDenied
+
+
+def plain_suspicious(request: HttpRequest) -> HttpResponse:
+    raise SuspiciousOperation("tampered")
+
+
 urlpatterns = [
     path("api/test/boom/", BoomView.as_view()),
     path("api/test/domain/", DomainErrorView.as_view()),
     path("api/test/nested/", NestedValidationView.as_view()),
     path("api/test/plain-boom/", plain_boom),
     path("plain-boom/", plain_boom),
+    path("api/test/plain-forbidden/", plain_forbidden),
+    path("api/test/plain-suspicious/", plain_suspicious),
+    path("plain-forbidden/", plain_forbidden),
     path("", include("config.urls")),
 ]
