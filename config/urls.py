@@ -10,6 +10,7 @@ from apps.core import views as core_views
 
 api_v1_patterns = [
     path("", include("apps.users.urls")),
+    path("", include("apps.catalog.urls")),
 ]
 
 urlpatterns = [

@@ -55,6 +55,7 @@ THIRD_PARTY_APPS = [
 LOCAL_APPS = [
     "apps.core",
     "apps.users",
+    "apps.catalog",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "apps.users.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # ETag on GET answers and 304 for a matching If-None-Match.
+    "django.middleware.http.ConditionalGetMiddleware",
 ]
 
 TEMPLATES = [
@@ -135,6 +138,13 @@ LAST_SEEN_INTERVAL = env.int("LAST_SEEN_INTERVAL", default=300)
 PASSWORD_RESET_URL = env.str(
     "PASSWORD_RESET_URL", default="http://127.0.0.1:8000/account/reset/{uid}/{token}/"
 )
+
+# --- Shop -----------------------------------------------------------------------------------
+DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# Seconds a cached catalog answer lives at most (a write invalidates it at once anyway).
+CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
+# max-age of anonymous catalog GETs, for browsers, nginx and CDNs.
+CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=60)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

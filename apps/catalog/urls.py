@@ -1,0 +1,32 @@
+"""Catalog routes, mounted under /api/v1/."""
+
+from django.urls import path
+
+from apps.catalog import views
+
+app_name = "catalog"
+
+urlpatterns = [
+    path("categories/", views.CategoryListView.as_view(), name="category-list"),
+    path("categories/<slug:slug>/", views.CategoryDetailView.as_view(), name="category-detail"),
+    path("tags/", views.TagListView.as_view(), name="tag-list"),
+    path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag-detail"),
+    path("products/", views.ProductListView.as_view(), name="product-list"),
+    path("products/featured/", views.FeaturedProductsView.as_view(), name="product-featured"),
+    path("products/<slug:slug>/", views.ProductDetailView.as_view(), name="product-detail"),
+    path("products/<slug:slug>/variants/", views.VariantListView.as_view(), name="variant-list"),
+    path(
+        "products/<slug:slug>/variants/<str:sku>/",
+        views.VariantDetailView.as_view(),
+        name="variant-detail",
+    ),
+    path("products/<slug:slug>/reviews/", views.ReviewListView.as_view(), name="review-list"),
+    path(
+        "products/<slug:slug>/reviews/<uuid:pk>/",
+        views.ReviewDetailView.as_view(),
+        name="review-detail",
+    ),
+    path("variants/bulk-update/", views.VariantBulkUpdateView.as_view(), name="variant-bulk"),
+    path("discounts/", views.DiscountListView.as_view(), name="discount-list"),
+    path("discounts/<int:pk>/", views.DiscountDetailView.as_view(), name="discount-detail"),
+]
