@@ -30,6 +30,8 @@ from apps.core.money import default_currency
 from apps.users.models import User
 
 MAX_SLUG_ATTEMPTS = 5
+# Path segments the API uses next to slugs (/products/featured/): never given to an object.
+RESERVED_SLUGS = frozenset({"featured", "bulk-update"})
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,8 @@ class VariantInput:
 
 
 def _slug_base(name: str, max_length: int) -> str:
-    return (slugify(name) or "item")[: max_length - 7].strip("-") or "item"
+    base = (slugify(name) or "item")[: max_length - 7].strip("-") or "item"
+    return f"{base}-item" if base in RESERVED_SLUGS else base
 
 
 def _next_free_slug(model: type[Model], base: str) -> str:
