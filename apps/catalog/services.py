@@ -265,15 +265,25 @@ def bulk_update_variants(*, changes: Sequence[VariantChange]) -> int:
 # --- Categories and tags --------------------------------------------------------------------
 
 
-def _check_parent(category: Category | None, parent: Category | None) -> None:
-    node = parent
-    while node is not None:
-        if category is not None and node.pk == category.pk:
+def check_category_parent(*, category: Category, parent: Category | None) -> None:
+    """Refuse a parent that is the category itself or one of its sub-categories (one query).
+
+    Raises:
+        InvalidCategoryParent: the move would make a cycle in the tree.
+    """
+    if parent is None or category.pk is None:
+        return
+    parents = dict(Category.objects.order_by().values_list("id", "parent_id"))
+    node: int | None = parent.pk
+    seen: set[int] = set()
+    while node is not None and node not in seen:
+        if node == category.pk:
             raise InvalidCategoryParent(
                 "A category cannot be placed under itself or one of its sub-categories.",
                 errors={"parent": ["This would make a cycle in the category tree."]},
             )
-        node = node.parent
+        seen.add(node)
+        node = parents.get(node)
 
 
 def create_category(
@@ -298,7 +308,7 @@ def update_category(*, category: Category, **changes: Any) -> Category:
         InvalidCategoryParent: the new parent is the category itself or one of its descendants.
     """
     if "parent" in changes:
-        _check_parent(category, changes["parent"])
+        check_category_parent(category=category, parent=changes["parent"])
     for name, value in changes.items():
         setattr(category, name, value)
     if changes:
