@@ -1,8 +1,9 @@
 """The one place catalog prices are computed: a variant's list price less its live discount.
 
 Live discounts are loaded once per request (or from the catalog cache) into a `DiscountMap`;
-`effective_price` applies one to a price. `DiscountMap.percent_sql()` is the same lookup as a
-database expression, used only to filter and order products by price inside the query.
+`effective_price` applies one to a price. `DiscountMap.percent_sql()` and
+`effective_price_minor_sql()` are the same rules as database expressions, used only to filter
+and order products by price inside the query.
 """
 
 from collections.abc import Iterable
@@ -11,9 +12,17 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from django.db.models import Case, DecimalField, Q, Value, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DecimalField,
+    ExpressionWrapper,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Greatest
+from django.db.models.functions import Cast, Greatest, Round
 
 from apps.core.money import quantize
 
@@ -35,9 +44,11 @@ def compare_at_price(
     """Return the struck-through price shown next to the effective one, if there is one.
 
     A live discount strikes through the list price; a variant's own compare-at price counts
-    when it is higher than that.
+    only when it is higher than the list price.
     """
-    candidates = [p for p in (compare_at, list_price if discount_percent else None) if p]
+    candidates = [list_price] if discount_percent else []
+    if compare_at is not None and compare_at > list_price:
+        candidates.append(compare_at)
     return max(candidates) if candidates else None
 
 
@@ -81,6 +92,15 @@ def _case(column: str, items: Iterable[tuple[object, Decimal]]) -> Case | None:
     )
 
 
-def effective_price_sql(price: Combinable, discount_percent: Combinable) -> Combinable:
-    """Return `effective_price` (unrounded) as an SQL expression over two expressions."""
-    return price * (Value(HUNDRED) - discount_percent) / Value(HUNDRED)
+def effective_price_minor_sql(price: Combinable, discount_percent: Combinable) -> Combinable:
+    """Return `effective_price` in minor units (cents) as an exact SQL integer expression.
+
+    Integer arithmetic only, so the database rounds exactly as `effective_price` does
+    (half up) on every backend: filters and orderings agree to the cent with displayed prices.
+    """
+    cents = Cast(Round(price * 100), BigIntegerField())
+    basis_points = Cast(Round(discount_percent * 100), BigIntegerField())
+    return ExpressionWrapper(
+        (cents * (Value(10000) - basis_points) + Value(5000)) / Value(10000),
+        output_field=BigIntegerField(),
+    )

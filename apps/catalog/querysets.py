@@ -7,8 +7,10 @@ from django.db import connection, models
 from django.db.models import (
     Avg,
     BigIntegerField,
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     Min,
     OuterRef,
@@ -19,7 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, Round
 
-from apps.catalog.pricing import DiscountMap, effective_price_sql
+from apps.catalog.pricing import DiscountMap, effective_price_minor_sql
 
 if TYPE_CHECKING:
     from apps.catalog.models import Product, ProductVariant, Review  # noqa: F401
@@ -84,27 +86,34 @@ class ProductQuerySet(models.QuerySet["Product"]):
         """Annotate what a product card needs about price and availability, in this query.
 
         `min_price` (cheapest active variant's list price), `discount_percent`, `price_key` (the
-        cheapest effective price in 1/10000 units: an exact integer to filter, order and
-        paginate by) and `in_stock`.
+        cheapest effective price in minor units: an exact integer to filter, order and
+        paginate by, equal to the price the card shows) and `in_stock`.
         """
         from apps.catalog.models import ProductVariant
 
         variants = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True).order_by()
         cheapest = variants.values("product").annotate(low=Min("price")).values("low")[:1]
+        # A LIMIT 1 scalar subquery per row, not EXISTS: in a select list PostgreSQL may turn
+        # EXISTS into a hashed subplan that reads every variant, even for a 24-row page.
+        stocked = variants.filter(stock__gt=0).values("pk")[:1]
         return (
             self.with_discount(discounts)
-            .annotate(min_price=Subquery(cheapest), in_stock=Exists(variants.filter(stock__gt=0)))
+            .annotate(min_price=Subquery(cheapest), stocked_variant=Subquery(stocked))
             .annotate(
-                price_key=Cast(
-                    Round(effective_price_sql(F("min_price"), F("discount_percent")) * 10000),
-                    BigIntegerField(),
-                )
+                in_stock=ExpressionWrapper(
+                    Q(stocked_variant__isnull=False), output_field=BooleanField()
+                ),
+                price_key=effective_price_minor_sql(F("min_price"), F("discount_percent")),
             )
         )
 
     def sellable(self) -> "ProductQuerySet":
-        """Keep products that have at least one active variant (needs `with_effective_price`)."""
-        return self.filter(Q(min_price__isnull=False))
+        """Keep products that have at least one active variant."""
+        from apps.catalog.models import ProductVariant
+
+        return self.filter(
+            Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
+        )
 
     def search(self, query: str) -> "ProductQuerySet":
         """Match `query` against name and description, annotating `search_rank`.

@@ -269,8 +269,13 @@ def _card(product: Product) -> dict[str, Any]:
     }
 
 
+def _cards(discounts: DiscountMap) -> ProductQuerySet:
+    """Return visible, sellable products annotated for cards (hidden category trees excluded)."""
+    return Product.objects.for_cards(discounts).in_categories(list(_visible_categories()))
+
+
 def _filtered_cards(filters: ProductFilters, discounts: DiscountMap) -> ProductQuerySet:
-    products = Product.objects.for_cards(discounts)
+    products = _cards(discounts)
     if filters.category is not None:
         category_ids = category_subtree_ids(filters.category)
         if category_ids is None:
@@ -288,9 +293,9 @@ def _filtered_cards(filters: ProductFilters, discounts: DiscountMap) -> ProductQ
         through = Product.tags.through.objects.filter(product_id=OuterRef("pk"), tag_id=tag_id)
         products = products.filter(Exists(through))
     if filters.price_min is not None:
-        products = products.filter(Q(price_key__gte=int(filters.price_min * 10000)))
+        products = products.filter(Q(price_key__gte=int(filters.price_min * 100)))
     if filters.price_max is not None:
-        products = products.filter(Q(price_key__lte=int(filters.price_max * 10000)))
+        products = products.filter(Q(price_key__lte=int(filters.price_max * 100)))
     if filters.in_stock is not None:
         products = products.filter(Q(in_stock=filters.in_stock))
     if filters.featured is not None:
@@ -351,7 +356,7 @@ def featured_products(*, limit: int) -> list[dict[str, Any]]:
     discounts = get_discount_map()
 
     def compute() -> list[dict[str, Any]]:
-        products = Product.objects.for_cards(discounts).featured().order_by("-created_at", "-pk")
+        products = _cards(discounts).featured().order_by("-created_at", "-pk")
         return [_card(product) for product in products[:limit]]
 
     return cached("featured", limit, compute=compute, expires_at=discounts.next_change)
@@ -384,7 +389,9 @@ def get_product(slug: str) -> dict[str, Any]:
 
     def compute() -> dict[str, Any]:
         product = (
-            Product.objects.for_cards(discounts)
+            _cards(discounts)
+            .defer(None)
+            .defer("search_vector")
             .prefetch_related(
                 Prefetch(
                     "variants", queryset=ProductVariant.objects.active().order_by("position", "id")
@@ -407,12 +414,19 @@ def get_product(slug: str) -> dict[str, Any]:
 
 
 def get_product_id(slug: str) -> Any:
-    """Return the primary key of a visible product (for writes keyed by slug).
+    """Return the primary key of a product customers can see (for reviews, keyed by slug).
 
     Raises:
         NotFound: no visible product has this slug.
     """
-    pk = Product.objects.active().filter(slug=slug).values_list("pk", flat=True).first()
+    pk = (
+        Product.objects.active()
+        .sellable()
+        .in_categories(list(_visible_categories()))
+        .filter(slug=slug)
+        .values_list("pk", flat=True)
+        .first()
+    )
     if pk is None:
         raise NotFound(f"No product '{slug}'.")
     return pk

@@ -46,7 +46,9 @@ class ProductListQuerySerializer(PageQuerySerializer):
     rating_min = serializers.DecimalField(
         required=False, max_digits=3, decimal_places=2, min_value=Decimal(1), max_value=Decimal(5)
     )
-    search = serializers.CharField(required=False, max_length=200, trim_whitespace=True)
+    search = serializers.CharField(
+        required=False, max_length=200, allow_blank=True, help_text="Empty: no search."
+    )
     ordering = serializers.ChoiceField(
         required=False,
         choices=sorted(ORDERINGS),
@@ -54,6 +56,8 @@ class ProductListQuerySerializer(PageQuerySerializer):
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("search"):
+            attrs.pop("search", None)  # an empty search box means "no search"
         low, high = attrs.get("price_min"), attrs.get("price_max")
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError(

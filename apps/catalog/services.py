@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.catalog.cache import bump_catalog_version_on_commit
@@ -214,6 +215,8 @@ def update_variant(*, variant: ProductVariant, **changes: Any) -> ProductVariant
         raise TypeError(f"update_variant() got unexpected fields: {', '.join(sorted(unknown))}")
     if "sku" in changes and changes["sku"] != variant.sku:
         _check_skus_free([changes["sku"]], exclude_pk=variant.pk)
+    if changes.get("currency"):
+        changes["currency"] = changes["currency"].upper()
     for name, value in changes.items():
         setattr(variant, name, value)
     if changes:
@@ -251,8 +254,10 @@ def bulk_update_variants(*, changes: Sequence[VariantChange]) -> int:
                 f"Unknown SKU: {', '.join(missing)}. Nothing was changed.",
                 errors={"sku": [f"Unknown SKU {sku}." for sku in missing]},
             )
+        now = timezone.now()
         for variant in variants:
             change = by_sku[variant.sku]
+            variant.updated_at = now  # bulk_update() does not apply auto_now
             if change.price is not None:
                 variant.price = change.price
             if change.stock is not None:

@@ -367,7 +367,7 @@ class ReviewListView(CatalogView):
         request=ReviewWriteSerializer, responses={201: ReviewSerializer}, tags=["reviews"]
     )
     def post(self, request: Request, slug: str) -> Response:
-        product = get_object_or_404(Product.objects.active(), slug=slug)
+        product = Product.objects.get(pk=selectors.get_product_id(slug))
         serializer = ReviewWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user: User = request.user  # type: ignore[assignment]

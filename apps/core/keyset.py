@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 
 from apps.core.errors import DomainError
@@ -37,6 +38,11 @@ class KeysetOrder:
     descending: bool
     key_type: KeyType
 
+    @property
+    def name(self) -> str:
+        """The ordering as a query parameter spells it, e.g. `-price_key`."""
+        return f"-{self.key}" if self.descending else self.key
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -60,7 +66,10 @@ def _dump_key(value: Any, key_type: KeyType) -> Any:
 
 def _load_key(value: Any, key_type: KeyType) -> Any:
     if key_type == "datetime":
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError("cursor times carry their time zone")
+        return moment
     if key_type == "int":
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError("int key expected")
@@ -76,25 +85,38 @@ def encode_cursor(item: Model, order: KeysetOrder, *, backwards: bool) -> str:
         "k": _dump_key(getattr(item, order.key), order.key_type),
         "p": str(item.pk),
         "b": backwards,
-        "o": order.key,
+        "o": order.name,
     }
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(token: str, order: KeysetOrder) -> Cursor:
-    """Parse a cursor made by `encode_cursor` for this ordering, or raise InvalidCursor."""
+def decode_cursor(token: str, order: KeysetOrder, *, model: type[Model] | None = None) -> Cursor:
+    """Parse a cursor made by `encode_cursor` for this ordering, or raise InvalidCursor.
+
+    With `model`, the cursor's primary key must also be a valid one for that model.
+    """
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = json.loads(raw)
-        if payload["o"] != order.key:
+        if payload["o"] != order.name:
             raise ValueError("cursor of another ordering")
+        pk = str(payload["p"])
+        if model is not None:
+            pk = str(model._meta.pk.to_python(pk))
         return Cursor(
             key=_load_key(payload["k"], order.key_type),
-            pk=str(payload["p"]),
+            pk=pk,
             backwards=bool(payload["b"]),
         )
-    except (ValueError, TypeError, KeyError, binascii.Error, json.JSONDecodeError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        binascii.Error,
+        json.JSONDecodeError,
+        DjangoValidationError,
+    ) as exc:
         raise InvalidCursor(
             "The cursor is invalid or belongs to another ordering; start from the first page.",
             errors={"cursor": ["Invalid cursor."]},
@@ -123,7 +145,7 @@ def paginate_keyset(
     queryset: QuerySet[M], *, order: KeysetOrder, cursor: str | None, page_size: int
 ) -> KeysetPage[M]:
     """Return one page of `queryset` in `order`, starting at `cursor` (None: the first page)."""
-    position = decode_cursor(cursor, order) if cursor else None
+    position = decode_cursor(cursor, order, model=queryset.model) if cursor else None
     backwards = bool(position and position.backwards)
     rows = queryset
     if position is not None:
