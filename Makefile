@@ -19,11 +19,13 @@ $(STAMP): requirements/dev.txt
 
 install: $(STAMP) ## Create .venv and install the locked dependencies
 
-run: install ## Migrate, create demo logins and serve on http://127.0.0.1:8000 (SQLite, no services)
+run: install ## Migrate, create demo logins and a demo catalog, serve on http://127.0.0.1:8000 (SQLite, no services)
 	$(MANAGE) migrate --noinput
 	@echo ""
 	@echo "Demo logins (e-mail / password):"
 	@$(MANAGE) create_demo_users
+	@echo ""
+	@$(MANAGE) seed_demo --products 200
 	@echo ""
 	@echo "  Site        http://127.0.0.1:8000/"
 	@echo "  API docs    http://127.0.0.1:8000/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
