@@ -11,6 +11,8 @@ from apps.core import views as core_views
 api_v1_patterns = [
     path("", include("apps.users.urls")),
     path("", include("apps.catalog.urls")),
+    path("", include("apps.cart.urls")),
+    path("", include("apps.orders.urls")),
 ]
 
 urlpatterns = [

@@ -148,6 +148,11 @@ def _visible_categories() -> dict[int, dict[str, Any]]:
     return visible
 
 
+def visible_category_ids() -> set[int]:
+    """Return the ids of categories customers can see (active, under active parents)."""
+    return set(_visible_categories())
+
+
 def _public_category(row: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> dict[str, Any]:
     parent = by_id.get(row["parent_id"])
     return {

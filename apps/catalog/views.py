@@ -1,7 +1,6 @@
 """HTTP endpoints of the catalog: public reads (cached) and staff writes."""
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
@@ -42,6 +41,7 @@ from apps.catalog.serializers import (
     VariantInputSerializer,
     VariantUpdateSerializer,
 )
+from apps.core.pagination import page_body
 from apps.users.models import User
 
 
@@ -53,18 +53,12 @@ def _query(serializer_class: type, request: Request) -> dict[str, Any]:
 
 
 def _page_links(request: Request, page: dict[str, Any]) -> dict[str, Any]:
-    def link(cursor: str | None) -> str | None:
-        if cursor is None:
-            return None
-        params = request.query_params.copy()
-        params["cursor"] = cursor
-        return request.build_absolute_uri(request.path) + "?" + urlencode(params, doseq=True)
-
-    return {
-        "results": page["results"],
-        "next": link(page["next_cursor"]),
-        "previous": link(page["previous_cursor"]),
-    }
+    return page_body(
+        request,
+        page["results"],
+        next_cursor=page["next_cursor"],
+        previous_cursor=page["previous_cursor"],
+    )
 
 
 class CatalogView(APIView):

@@ -1,6 +1,7 @@
 """Abstract base models shared by every app."""
 
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -29,3 +30,8 @@ class PublicModel(UUIDModel, TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+def money_field(**kwargs: Any) -> "models.DecimalField[Any, Any]":
+    """Return a field for an amount of money (12 digits, 2 decimal places)."""
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)

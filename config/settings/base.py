@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything configurable is read from the environment."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import django_stubs_ext
@@ -56,6 +57,8 @@ LOCAL_APPS = [
     "apps.core",
     "apps.users",
     "apps.catalog",
+    "apps.cart",
+    "apps.orders",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -146,6 +149,15 @@ CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
 # max-age of anonymous catalog GETs, for browsers, nginx and CDNs.
 CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=60)
 
+# Checkout: tax, limits and time windows.
+TAX_RATE = Decimal(env.str("TAX_RATE", default="0.20"))
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=True)
+CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
+CART_STALE_DAYS = env.int("CART_STALE_DAYS", default=30)
+ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60)
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -203,6 +215,7 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_LOGIN", default="10/min"),
         "register": env.str("THROTTLE_REGISTER", default="5/min"),
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="5/hour"),
+        "order_lookup": env.str("THROTTLE_ORDER_LOOKUP", default="10/min"),
     },
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_VERSION": "v1",
@@ -268,6 +281,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "send-missing-welcome-emails": {
         "task": "users.send_missing_welcome_emails",
         "schedule": 15 * 60,
+    },
+    "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 5 * 60},
+    "send-missing-order-confirmations": {
+        "task": "orders.send_missing_confirmations",
+        "schedule": 15 * 60,
+    },
+    "purge-stale-carts": {"task": "cart.purge_stale_carts", "schedule": 60 * 60 * 6},
+    "delete-expired-idempotency-keys": {
+        "task": "orders.delete_expired_idempotency_keys",
+        "schedule": 60 * 60,
     },
 }
 

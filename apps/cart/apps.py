@@ -1,0 +1,9 @@
+"""App configuration for carts, vouchers and shipping methods."""
+
+from django.apps import AppConfig
+
+
+class CartConfig(AppConfig):
+    name = "apps.cart"
+    label = "cart"
+    verbose_name = "Cart"

@@ -1,0 +1,282 @@
+"""Every write to a cart: lines, voucher, shipping method, merging on sign-in, purging.
+
+Quantities are checked against stock here for a clear answer early; checkout checks again
+under row locks, which is what guarantees no overselling.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.cart.errors import (
+    CartFull,
+    CartLineNotFound,
+    InvalidQuantity,
+    InvalidVoucher,
+    ProductUnavailable,
+    ShippingMethodUnavailable,
+    VariantNotFound,
+)
+from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsage
+from apps.catalog.models import ProductVariant
+from apps.catalog.selectors import visible_category_ids
+from apps.core.errors import OutOfStock
+from apps.users.models import User
+
+
+def _touch(cart: Cart) -> None:
+    """Mark the cart as used now (stale carts are purged by their last use)."""
+    Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
+
+
+def _check_quantity(quantity: int) -> None:
+    limit = settings.CART_MAX_QUANTITY
+    if not 1 <= quantity <= limit:
+        raise InvalidQuantity(
+            f"Quantity must be between 1 and {limit}.",
+            errors={"quantity": [f"Must be between 1 and {limit}."]},
+        )
+
+
+def _sellable_variant(*, sku: str | None = None, variant_id: int | None = None) -> ProductVariant:
+    lookup = Q(sku=sku) if sku is not None else Q(pk=variant_id)
+    variant = ProductVariant.objects.select_related("product").filter(lookup).first()
+    if variant is None:
+        raise VariantNotFound(f"No product variant {sku or variant_id}.")
+    product = variant.product
+    if not (
+        variant.is_active and product.is_active and product.category_id in visible_category_ids()
+    ):
+        raise ProductUnavailable(f"{product.name} ({variant.sku}) is not for sale.")
+    return variant
+
+
+def _check_stock(variant: ProductVariant, quantity: int) -> None:
+    if quantity > variant.stock:
+        raise OutOfStock(
+            f"Only {variant.stock} of {variant.product.name} ({variant.sku}) available.",
+            errors={"quantity": [f"{variant.stock} available."]},
+        )
+
+
+# --- Finding and merging carts --------------------------------------------------------------
+
+
+def get_cart(*, user: User | None, token: str | None) -> Cart | None:
+    """Return the caller's cart without creating one; a signed-in user's absorbs `token`'s.
+
+    A signed-in customer who sends the token of a cart filled while signed out gets that
+    cart merged into theirs (the anonymous cart is then gone).
+    """
+    carts = Cart.objects.select_related("voucher", "shipping_method")
+    anonymous = carts.filter(token=token, user__isnull=True).first() if token else None
+    if user is None:
+        return anonymous
+    cart = carts.filter(user=user).first()
+    if anonymous is not None:
+        cart = merge_carts(source=anonymous, user=user, target=cart)
+    return cart
+
+
+def get_or_create_cart(*, user: User | None, token: str | None) -> Cart:
+    """Return the caller's cart, creating an empty one if there is none."""
+    cart = get_cart(user=user, token=token)
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(user=user)
+    except IntegrityError:  # a concurrent request made the user's cart
+        return Cart.objects.select_related("voucher", "shipping_method").get(user=user)
+
+
+@transaction.atomic
+def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
+    """Move an anonymous cart's lines into the user's cart, summing quantities up to the stock.
+
+    Without a target the anonymous cart simply becomes the user's.
+    """
+    if target is None:
+        source.user = user
+        source.save(update_fields=["user", "updated_at"])
+        return source
+    existing = {line.variant_id: line for line in target.lines.select_related("variant")}
+    for line in source.lines.select_related("variant"):
+        cap = min(line.variant.stock, settings.CART_MAX_QUANTITY)
+        if line.variant_id in existing:
+            merged = existing[line.variant_id]
+            merged.quantity = max(1, min(merged.quantity + line.quantity, cap))
+            merged.save(update_fields=["quantity", "updated_at"])
+        elif cap > 0:
+            CartLine.objects.create(
+                cart=target, variant_id=line.variant_id, quantity=min(line.quantity, cap)
+            )
+    if target.voucher_id is None and source.voucher_id is not None:
+        target.voucher_id = source.voucher_id
+    if target.shipping_method_id is None and source.shipping_method_id is not None:
+        target.shipping_method_id = source.shipping_method_id
+    target.save(update_fields=["voucher", "shipping_method", "updated_at"])
+    source.delete()
+    return Cart.objects.select_related("voucher", "shipping_method").get(pk=target.pk)
+
+
+# --- Lines ----------------------------------------------------------------------------------
+
+
+def add_to_cart(
+    *, cart: Cart, quantity: int, sku: str | None = None, variant_id: int | None = None
+) -> CartLine:
+    """Add a quantity of a variant (by SKU or id), on top of what the cart already holds.
+
+    Raises:
+        InvalidQuantity: not between 1 and CART_MAX_QUANTITY (in all, for the line).
+        VariantNotFound: no such variant.
+        ProductUnavailable: the product or variant is not for sale.
+        OutOfStock: more than the stock in all.
+        CartFull: the cart already has CART_MAX_LINES lines.
+    """
+    _check_quantity(quantity)
+    variant = _sellable_variant(sku=sku, variant_id=variant_id)
+    line = CartLine.objects.filter(cart=cart, variant=variant).first()
+    total = quantity + (line.quantity if line else 0)
+    _check_quantity(total)
+    _check_stock(variant, total)
+    if line is None:
+        if cart.lines.count() >= settings.CART_MAX_LINES:
+            raise CartFull(f"A cart holds at most {settings.CART_MAX_LINES} different items.")
+        line = CartLine.objects.create(cart=cart, variant=variant, quantity=total)
+    else:
+        line.quantity = total
+        line.save(update_fields=["quantity", "updated_at"])
+    _touch(cart)
+    return line
+
+
+def _own_line(cart: Cart, line_id: int) -> CartLine:
+    line = CartLine.objects.filter(cart=cart, pk=line_id).select_related("variant__product").first()
+    if line is None:
+        raise CartLineNotFound(f"No line {line_id} in this cart.")
+    return line
+
+
+def update_cart_line(*, cart: Cart, line_id: int, quantity: int) -> CartLine:
+    """Set a line's quantity.
+
+    Raises:
+        CartLineNotFound: the line is not in this cart.
+        InvalidQuantity, ProductUnavailable, OutOfStock: as for `add_to_cart`.
+    """
+    _check_quantity(quantity)
+    line = _own_line(cart, line_id)
+    variant = _sellable_variant(variant_id=line.variant_id)
+    _check_stock(variant, quantity)
+    line.quantity = quantity
+    line.save(update_fields=["quantity", "updated_at"])
+    _touch(cart)
+    return line
+
+
+def remove_cart_line(*, cart: Cart, line_id: int) -> None:
+    """Remove a line from the cart.
+
+    Raises:
+        CartLineNotFound: the line is not in this cart.
+    """
+    _own_line(cart, line_id).delete()
+    _touch(cart)
+
+
+def clear_cart(*, cart: Cart) -> None:
+    """Remove every line and the voucher (the shipping choice stays)."""
+    with transaction.atomic():
+        cart.lines.all().delete()
+        cart.voucher = None
+        cart.save(update_fields=["voucher", "updated_at"])
+
+
+# --- Voucher and shipping -------------------------------------------------------------------
+
+
+def find_voucher(code: str) -> Voucher | None:
+    return (
+        Voucher.objects.alias(code_lower=Lower("code"))
+        .filter(code_lower=code.strip().lower())
+        .first()
+    )
+
+
+def check_voucher(
+    *, voucher: Voucher, user: User | None, email: str | None, at: datetime | None = None
+) -> None:
+    """Check that a voucher may be used now by this customer (the minimum is checked by pricing).
+
+    Raises:
+        InvalidVoucher: inactive, outside its window, used up, or used up by this customer.
+    """
+    at = at or timezone.now()
+    if not voucher.is_active or (voucher.starts_at and at < voucher.starts_at):
+        raise InvalidVoucher(f"The code {voucher.code} is not valid.")
+    if voucher.ends_at and at >= voucher.ends_at:
+        raise InvalidVoucher(f"The code {voucher.code} has expired.")
+    if voucher.usage_limit is not None and voucher.used_count >= voucher.usage_limit:
+        raise InvalidVoucher(f"The code {voucher.code} has been used up.")
+    if voucher.per_customer_limit is not None and (user is not None or email):
+        who = Q(user=user) if user is not None else Q()
+        if email:
+            who |= Q(email__iexact=email)
+        used = VoucherUsage.objects.filter(Q(voucher=voucher) & who).count()
+        if used >= voucher.per_customer_limit:
+            raise InvalidVoucher(f"You have already used the code {voucher.code}.")
+
+
+def apply_voucher(*, cart: Cart, code: str, user: User | None) -> Voucher:
+    """Put a voucher code on the cart.
+
+    Raises:
+        InvalidVoucher: unknown, or not usable now by this customer.
+    """
+    voucher = find_voucher(code)
+    if voucher is None:
+        raise InvalidVoucher(
+            f"There is no voucher code {code.strip()!r}.", errors={"code": ["Unknown code."]}
+        )
+    check_voucher(voucher=voucher, user=user, email=user.email if user else None)
+    cart.voucher = voucher
+    cart.save(update_fields=["voucher", "updated_at"])
+    return voucher
+
+
+def remove_voucher(*, cart: Cart) -> None:
+    cart.voucher = None
+    cart.save(update_fields=["voucher", "updated_at"])
+
+
+def set_shipping_method(*, cart: Cart, shipping_method_id: int) -> ShippingMethod:
+    """Choose how the cart is shipped.
+
+    Raises:
+        ShippingMethodUnavailable: no active method with this id.
+    """
+    method = ShippingMethod.objects.filter(pk=shipping_method_id, is_active=True).first()
+    if method is None:
+        raise ShippingMethodUnavailable(
+            f"No shipping method {shipping_method_id}.",
+            errors={"shipping_method": ["Not an available shipping method."]},
+        )
+    cart.shipping_method = method
+    cart.save(update_fields=["shipping_method", "updated_at"])
+    return method
+
+
+# --- Housekeeping ---------------------------------------------------------------------------
+
+
+def purge_stale_carts(*, older_than: timedelta | None = None) -> int:
+    """Delete carts nobody has touched for CART_STALE_DAYS (or `older_than`); return how many."""
+    cutoff = timezone.now() - (older_than or timedelta(days=settings.CART_STALE_DAYS))
+    _, per_model = Cart.objects.filter(updated_at__lt=cutoff).delete()
+    return per_model.get(Cart._meta.label, 0)

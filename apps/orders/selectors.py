@@ -1,0 +1,111 @@
+"""Order reads, always scoped to their owner (staff reads are separate and explicit)."""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Lower
+
+from apps.core.errors import NotFound
+from apps.core.keyset import KeysetOrder, KeysetPage, paginate_keyset
+from apps.orders.models import Order, OrderLine, OrderStatus
+from apps.users.models import User
+
+NEWEST_FIRST = KeysetOrder("created_at", descending=True, key_type="datetime")
+SPENT = (OrderStatus.PAID, OrderStatus.FULFILLED)
+
+
+def _with_item_count(orders: Any) -> Any:
+    items = (
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .order_by()
+        .values("order")
+        .annotate(n=Sum("quantity"))
+        .values("n")[:1]
+    )
+    return orders.annotate(item_count=Coalesce(Subquery(items), Value(0)))
+
+
+def list_orders(
+    *, user: User, status: str | None, cursor: str | None, page_size: int
+) -> KeysetPage[Order]:
+    """Return a page of the user's orders, newest first, optionally of one status."""
+    orders = Order.objects.filter(user=user)
+    if status:
+        orders = orders.filter(status=status)
+    return paginate_keyset(
+        _with_item_count(orders), order=NEWEST_FIRST, cursor=cursor, page_size=page_size
+    )
+
+
+def _detail(orders: Any) -> Any:
+    return orders.prefetch_related("lines", "events")
+
+
+def get_order(*, user: User, order_id: UUID) -> Order:
+    """Return one of the user's orders with its lines and events.
+
+    Raises:
+        NotFound: no such order among the user's (another customer's order is not found).
+    """
+    order = _detail(Order.objects.filter(user=user, pk=order_id)).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def find_guest_order(*, number: str, email: str) -> Order:
+    """Return an order by its number and the e-mail it was placed with.
+
+    Raises:
+        NotFound: no order matches both (the answer does not say which one is wrong).
+    """
+    order = (
+        _detail(Order.objects.alias(email_lower=Lower("email")))
+        .filter(number=number.strip().upper(), email_lower=email.strip().lower())
+        .first()
+    )
+    if order is None:
+        raise NotFound("No order with this number and e-mail address.")
+    return order
+
+
+def order_stats(*, user: User) -> dict[str, Any]:
+    """Return the user's order count, total spent and count per status, in one query."""
+    money: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
+    counts = {status: Count("pk", filter=Q(status=status)) for status in OrderStatus.values}
+    row = Order.objects.filter(user=user).aggregate(
+        order_count=Count("pk"),
+        total_spent=Coalesce(
+            Sum("total", filter=Q(status__in=SPENT)), Value(0), output_field=money
+        ),
+        **counts,
+    )
+    return {
+        "order_count": row["order_count"],
+        "total_spent": f"{row['total_spent']:.2f}",
+        "by_status": {status: row[status] for status in OrderStatus.values},
+    }
+
+
+def staff_list_orders(
+    *, status: str | None, search: str | None, cursor: str | None, page_size: int
+) -> KeysetPage[Order]:
+    """Return a page of all orders, newest first; search by number, e-mail or SKU."""
+    orders = Order.objects.all()
+    if status:
+        orders = orders.filter(status=status)
+    if search:
+        term = search.strip()
+        by_sku = OrderLine.objects.filter(order=OuterRef("pk"), sku__iexact=term)
+        orders = orders.filter(Q(number__iexact=term) | Q(email__iexact=term) | Q(Exists(by_sku)))
+    return paginate_keyset(
+        _with_item_count(orders), order=NEWEST_FIRST, cursor=cursor, page_size=page_size
+    )
+
+
+def staff_get_order(*, order_id: UUID) -> Order:
+    order = _detail(Order.objects.filter(pk=order_id)).first()
+    if order is None:
+        raise NotFound("No such order.")
+    return order

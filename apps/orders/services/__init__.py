@@ -1,0 +1,1 @@
+"""Order services: placing orders (checkout), moving them through their lifecycle."""

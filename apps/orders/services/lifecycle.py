@@ -1,0 +1,81 @@
+"""Order lifecycle: every status change goes through `transition_order`, which audits it."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.catalog.cache import bump_catalog_version_on_commit
+from apps.core.errors import InvalidTransition
+from apps.orders import locks
+from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderStatus
+from apps.users.models import User
+
+
+def transition_order(*, order: Order, to: str, actor: User | None, note: str = "") -> Order:
+    """Move an order to status `to`, as the lifecycle allows, and record who did it and why.
+
+    The order row is locked first, so of two concurrent transitions only the first applies;
+    the second sees the new status. Cancelling a pending order puts its stock back.
+
+    Raises:
+        InvalidTransition: the lifecycle has no step from the current status to `to`.
+    """
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to not in TRANSITIONS[locked.status]:
+            raise InvalidTransition(
+                f"Order {locked.number} is {locked.status}; it cannot become {to}.",
+            )
+        from_status = locked.status
+        locked.status = to
+        locked.save(update_fields=["status", "updated_at"])
+        OrderEvent.objects.create(
+            order=locked, actor=actor, from_status=from_status, to_status=to, note=note
+        )
+        if to == OrderStatus.CANCELLED:
+            quantities: dict[int, int] = {}
+            for variant_id, quantity in locked.lines.filter(variant__isnull=False).values_list(
+                "variant_id", "quantity"
+            ):
+                quantities[variant_id] = quantities.get(variant_id, 0) + quantity
+            locks.return_stock(quantities)
+            bump_catalog_version_on_commit()
+    order.status = locked.status
+    return locked
+
+
+def cancel_order(*, order: Order, actor: User | None, note: str = "") -> Order:
+    """Cancel a pending order and restock it (once, however often it is asked).
+
+    Raises:
+        InvalidTransition: the order is no longer pending.
+    """
+    return transition_order(order=order, to=OrderStatus.CANCELLED, actor=actor, note=note)
+
+
+def mark_order_paid(*, order: Order, actor: User | None, note: str = "") -> Order:
+    return transition_order(order=order, to=OrderStatus.PAID, actor=actor, note=note)
+
+
+def fulfil_order(*, order: Order, actor: User | None, tracking_note: str = "") -> Order:
+    return transition_order(order=order, to=OrderStatus.FULFILLED, actor=actor, note=tracking_note)
+
+
+def refund_order(*, order: Order, actor: User | None, note: str = "") -> Order:
+    """Mark a paid or fulfilled order refunded (stock is not put back: goods may not return)."""
+    return transition_order(order=order, to=OrderStatus.REFUNDED, actor=actor, note=note)
+
+
+def expire_unpaid_orders() -> int:
+    """Cancel and restock pending orders older than ORDER_PAYMENT_WINDOW_MINUTES."""
+    cutoff = timezone.now() - timedelta(minutes=settings.ORDER_PAYMENT_WINDOW_MINUTES)
+    expired = 0
+    for order in Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff):
+        try:
+            cancel_order(order=order, actor=None, note="Not paid in time.")
+        except InvalidTransition:
+            continue  # paid or cancelled meanwhile
+        expired += 1
+    return expired

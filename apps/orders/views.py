@@ -1,0 +1,204 @@
+"""HTTP endpoints for checkout, a customer's orders, guest look-up and staff order handling."""
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.cart import services as cart_services
+from apps.cart.views import CART_TOKEN, cart_token, request_user
+from apps.catalog.permissions import IsStaff
+from apps.core.pagination import page_body
+from apps.orders import selectors
+from apps.orders.errors import EmptyCart
+from apps.orders.idempotency import run_idempotent
+from apps.orders.models import Order
+from apps.orders.serializers import (
+    CheckoutSerializer,
+    GuestLookupSerializer,
+    OrderListQuerySerializer,
+    OrderPageSerializer,
+    OrderSerializer,
+    OrderStatsSerializer,
+    OrderSummarySerializer,
+    StaffOrderListQuerySerializer,
+    TransitionSerializer,
+)
+from apps.orders.services.checkout import ShippingAddress, place_order
+from apps.orders.services.lifecycle import cancel_order, transition_order
+from apps.users.models import User
+from apps.users.views import SCOPED_THROTTLES
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="Any unique string per intended order: a retry with the same key and body "
+    "returns the first answer instead of placing a second order.",
+)
+
+
+def _page(request: Request, page: Any) -> dict[str, Any]:
+    return page_body(
+        request,
+        list(OrderSummarySerializer(page.items, many=True).data),
+        next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+    )
+
+
+def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class CheckoutView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[CART_TOKEN, IDEMPOTENCY_KEY],
+        request=CheckoutSerializer,
+        responses={201: OrderSerializer},
+        tags=["checkout"],
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(CheckoutSerializer, request.data)
+        user = request_user(request)
+        email = data.get("email") or (user.email if user else None)
+        if not email:
+            raise ValidationError({"email": ["An e-mail address is needed to order as a guest."]})
+        cart = cart_services.get_cart(user=user, token=cart_token(request))
+        if cart is None:
+            raise EmptyCart("There is nothing in the cart to order.")
+        scope = f"user:{user.pk}" if user else f"cart:{cart.token}"
+
+        def checkout() -> tuple[int, dict[str, Any]]:
+            order = place_order(
+                cart=cart,
+                user=user,
+                email=email,
+                address=ShippingAddress(**data["shipping_address"]),
+            )
+            detail = selectors.staff_get_order(order_id=order.pk)
+            return status.HTTP_201_CREATED, OrderSerializer(detail).data
+
+        code, body = run_idempotent(
+            scope=scope,
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            action=checkout,
+        )
+        return Response(body, status=code)
+
+
+class OrderListView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="orders_list",
+        parameters=[OrderListQuerySerializer],
+        responses=OrderPageSerializer,
+        tags=["orders"],
+    )
+    def get(self, request: Request) -> Response:
+        params = _valid(OrderListQuerySerializer, request.query_params)
+        user: User = request.user  # type: ignore[assignment]
+        page = selectors.list_orders(
+            user=user,
+            status=params.get("status"),
+            cursor=params.get("cursor"),
+            page_size=params["page_size"],
+        )
+        return Response(_page(request, page))
+
+
+class OrderDetailView(APIView):
+    """One of the caller's orders; anyone else's is a 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OrderSerializer, tags=["orders"])
+    def get(self, request: Request, order_id: UUID) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        return Response(OrderSerializer(selectors.get_order(user=user, order_id=order_id)).data)
+
+
+class OrderCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=OrderSerializer, tags=["orders"])
+    def post(self, request: Request, order_id: UUID) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        order = selectors.get_order(user=user, order_id=order_id)
+        cancel_order(order=order, actor=user, note="Cancelled by the customer.")
+        return Response(OrderSerializer(selectors.get_order(user=user, order_id=order_id)).data)
+
+
+class OrderStatsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses=OrderStatsSerializer, tags=["orders"])
+    def get(self, request: Request) -> Response:
+        user: User = request.user  # type: ignore[assignment]
+        return Response(selectors.order_stats(user=user))
+
+
+class GuestOrderLookupView(APIView):
+    """Find a guest order by its number and e-mail (throttled against guessing)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = SCOPED_THROTTLES
+    throttle_scope = "order_lookup"
+
+    @extend_schema(request=GuestLookupSerializer, responses=OrderSerializer, tags=["orders"])
+    def post(self, request: Request) -> Response:
+        data = _valid(GuestLookupSerializer, request.data)
+        return Response(OrderSerializer(selectors.find_guest_order(**data)).data)
+
+
+class StaffOrderListView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        operation_id="staff_orders_list",
+        parameters=[StaffOrderListQuerySerializer],
+        responses=OrderPageSerializer,
+        tags=["orders staff"],
+    )
+    def get(self, request: Request) -> Response:
+        params = _valid(StaffOrderListQuerySerializer, request.query_params)
+        page = selectors.staff_list_orders(
+            status=params.get("status"),
+            search=params.get("search"),
+            cursor=params.get("cursor"),
+            page_size=params["page_size"],
+        )
+        return Response(_page(request, page))
+
+
+class StaffOrderDetailView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(responses=OrderSerializer, tags=["orders staff"])
+    def get(self, request: Request, order_id: UUID) -> Response:
+        return Response(OrderSerializer(selectors.staff_get_order(order_id=order_id)).data)
+
+
+class StaffOrderTransitionView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=TransitionSerializer, responses=OrderSerializer, tags=["orders staff"])
+    def post(self, request: Request, order_id: UUID) -> Response:
+        data = _valid(TransitionSerializer, request.data)
+        order: Order = selectors.staff_get_order(order_id=order_id)
+        actor: User = request.user  # type: ignore[assignment]
+        transition_order(order=order, to=data["to"], actor=actor, note=data["note"])
+        return Response(OrderSerializer(selectors.staff_get_order(order_id=order_id)).data)
