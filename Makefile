@@ -26,6 +26,7 @@ run: install ## Migrate, create demo logins and a demo catalog, serve on http://
 	@$(MANAGE) create_demo_users
 	@echo ""
 	@$(MANAGE) seed_demo --products 200
+	@$(MANAGE) create_demo_checkout
 	@echo ""
 	@echo "  Site        http://127.0.0.1:8000/"
 	@echo "  API docs    http://127.0.0.1:8000/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
