@@ -4,8 +4,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from apps.cart.models import Cart, CartLine
+from apps.cart.errors import InvalidVoucher
+from apps.cart.models import Cart, CartLine, Voucher
 from apps.cart.pricing import LineInfo, ShippingInfo, Totals, VoucherInfo, calculate
+from apps.cart.services import check_voucher
 from apps.catalog.selectors import get_discount_map, visible_category_ids
 
 
@@ -66,6 +68,7 @@ def fetch_cart_info(cart: Cart) -> CartInfo:
             kind=voucher.kind,
             value=voucher.value,
             min_subtotal=voucher.min_subtotal,
+            problem=voucher_problem(voucher),
         )
         if voucher is not None
         else None,
@@ -75,6 +78,15 @@ def fetch_cart_info(cart: Cart) -> CartInfo:
         if shipping is not None and shipping.is_active
         else None,
     )
+
+
+def voucher_problem(voucher: Voucher) -> str | None:
+    """Return why the voucher cannot be used now, without asking who the customer is."""
+    try:
+        check_voucher(voucher=voucher, user=None, email=None)
+    except InvalidVoucher as exc:
+        return exc.detail
+    return None
 
 
 def cart_totals(info: CartInfo) -> Totals:

@@ -46,6 +46,7 @@ class VoucherInfo:
     kind: str  # "percent" | "fixed"
     value: Decimal
     min_subtotal: Decimal | None
+    problem: str | None = None  # why it cannot be used now (inactive, expired, used up)
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,8 @@ def voucher_discount(
     """Return what the voucher takes off the goods, and why it takes nothing if it does not."""
     if voucher is None:
         return ZERO, None
+    if voucher.problem:
+        return ZERO, voucher.problem
     if voucher.min_subtotal is not None and goods_total < voucher.min_subtotal:
         return ZERO, f"The code {voucher.code} needs an order of at least {voucher.min_subtotal}."
     if voucher.kind == "percent":

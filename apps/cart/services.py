@@ -28,6 +28,11 @@ from apps.core.errors import OutOfStock
 from apps.users.models import User
 
 
+def _lock(cart: Cart) -> None:
+    """Lock the cart row until the transaction ends: concurrent writes to it take turns."""
+    Cart.objects.select_for_update().filter(pk=cart.pk).values_list("pk", flat=True).first()
+
+
 def _touch(cart: Cart) -> None:
     """Mark the cart as used now (stale carts are purged by their last use)."""
     Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
@@ -105,16 +110,18 @@ def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
         source.save(update_fields=["user", "updated_at"])
         return source
     existing = {line.variant_id: line for line in target.lines.select_related("variant")}
+    room = settings.CART_MAX_LINES - len(existing)
     for line in source.lines.select_related("variant"):
         cap = min(line.variant.stock, settings.CART_MAX_QUANTITY)
         if line.variant_id in existing:
             merged = existing[line.variant_id]
             merged.quantity = max(1, min(merged.quantity + line.quantity, cap))
             merged.save(update_fields=["quantity", "updated_at"])
-        elif cap > 0:
+        elif cap > 0 and room > 0:  # a full cart takes no new line, as add_to_cart refuses
             CartLine.objects.create(
                 cart=target, variant_id=line.variant_id, quantity=min(line.quantity, cap)
             )
+            room -= 1
     if target.voucher_id is None and source.voucher_id is not None:
         target.voucher_id = source.voucher_id
     if target.shipping_method_id is None and source.shipping_method_id is not None:
@@ -127,6 +134,7 @@ def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
 # --- Lines ----------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def add_to_cart(
     *, cart: Cart, quantity: int, sku: str | None = None, variant_id: int | None = None
 ) -> CartLine:
@@ -141,6 +149,7 @@ def add_to_cart(
     """
     _check_quantity(quantity)
     variant = _sellable_variant(sku=sku, variant_id=variant_id)
+    _lock(cart)  # two adds of the same variant at once must both count
     line = CartLine.objects.filter(cart=cart, variant=variant).first()
     total = quantity + (line.quantity if line else 0)
     _check_quantity(total)
@@ -163,6 +172,7 @@ def _own_line(cart: Cart, line_id: int) -> CartLine:
     return line
 
 
+@transaction.atomic
 def update_cart_line(*, cart: Cart, line_id: int, quantity: int) -> CartLine:
     """Set a line's quantity.
 
@@ -171,6 +181,7 @@ def update_cart_line(*, cart: Cart, line_id: int, quantity: int) -> CartLine:
         InvalidQuantity, ProductUnavailable, OutOfStock: as for `add_to_cart`.
     """
     _check_quantity(quantity)
+    _lock(cart)
     line = _own_line(cart, line_id)
     variant = _sellable_variant(variant_id=line.variant_id)
     _check_stock(variant, quantity)

@@ -1,5 +1,6 @@
 """HTTP endpoints of the cart. Anonymous carts are found by the `X-Cart-Token` header."""
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
@@ -47,6 +48,11 @@ class CartView(APIView):
         return services.get_cart(user=request_user(request), token=cart_token(request))
 
     def cart(self, request: Request) -> Cart:
+        """Return the caller's cart, creating it if needed.
+
+        Call it inside `transaction.atomic()` with the write it is for: a refused write then
+        leaves no empty cart behind.
+        """
         return services.get_or_create_cart(user=request_user(request), token=cart_token(request))
 
     def answer(self, cart: Cart | None, *, code: int = status.HTTP_200_OK) -> Response:
@@ -79,8 +85,9 @@ class CartItemsView(CartView):
     def post(self, request: Request) -> Response:
         serializer = AddItemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = self.cart(request)
-        services.add_to_cart(cart=cart, **serializer.validated_data)
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.add_to_cart(cart=cart, **serializer.validated_data)
         return self.answer(cart, code=status.HTTP_201_CREATED)
 
 
@@ -96,16 +103,18 @@ class CartItemView(CartView):
     def patch(self, request: Request, line_id: int) -> Response:
         serializer = UpdateItemSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = self.cart(request)
-        services.update_cart_line(
-            cart=cart, line_id=line_id, quantity=serializer.validated_data["quantity"]
-        )
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.update_cart_line(
+                cart=cart, line_id=line_id, quantity=serializer.validated_data["quantity"]
+            )
         return self.answer(cart)
 
     @extend_schema(parameters=[CART_TOKEN], responses=CartSerializer, tags=["cart"])
     def delete(self, request: Request, line_id: int) -> Response:
-        cart = self.cart(request)
-        services.remove_cart_line(cart=cart, line_id=line_id)
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.remove_cart_line(cart=cart, line_id=line_id)
         return self.answer(cart)
 
 
@@ -119,16 +128,18 @@ class CartVoucherView(CartView):
     def put(self, request: Request) -> Response:
         serializer = VoucherCodeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = self.cart(request)
-        services.apply_voucher(
-            cart=cart, code=serializer.validated_data["code"], user=request_user(request)
-        )
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.apply_voucher(
+                cart=cart, code=serializer.validated_data["code"], user=request_user(request)
+            )
         return self.answer(cart)
 
     @extend_schema(parameters=[CART_TOKEN], responses=CartSerializer, tags=["cart"])
     def delete(self, request: Request) -> Response:
-        cart = self.cart(request)
-        services.remove_voucher(cart=cart)
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.remove_voucher(cart=cart)
         return self.answer(cart)
 
 
@@ -142,10 +153,11 @@ class CartShippingView(CartView):
     def put(self, request: Request) -> Response:
         serializer = ShippingChoiceSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        cart = self.cart(request)
-        services.set_shipping_method(
-            cart=cart, shipping_method_id=serializer.validated_data["shipping_method"]
-        )
+        with transaction.atomic():
+            cart = self.cart(request)
+            services.set_shipping_method(
+                cart=cart, shipping_method_id=serializer.validated_data["shipping_method"]
+            )
         return self.answer(cart)
 
 

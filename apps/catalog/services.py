@@ -238,7 +238,8 @@ class VariantChange:
 def bulk_update_variants(*, changes: Sequence[VariantChange]) -> int:
     """Set price and/or stock of many variants by SKU, all or nothing; return how many changed.
 
-    Rows are locked in SKU order, so concurrent bulk updates cannot deadlock.
+    Rows are locked in id order, the order checkout locks them in, so neither concurrent bulk
+    updates nor checkouts can deadlock against it.
 
     Raises:
         UnknownSku: a SKU matches no variant (nothing is changed).
@@ -246,7 +247,7 @@ def bulk_update_variants(*, changes: Sequence[VariantChange]) -> int:
     by_sku = {change.sku: change for change in changes}
     with transaction.atomic():
         variants = list(
-            ProductVariant.objects.select_for_update().filter(sku__in=by_sku).order_by("sku")
+            ProductVariant.objects.select_for_update().filter(sku__in=by_sku).order_by("pk")
         )
         missing = sorted(set(by_sku) - {v.sku for v in variants})
         if missing:

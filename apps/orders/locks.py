@@ -41,9 +41,19 @@ def take_stock(quantities: dict[int, int]) -> tuple[dict[int, int], bool]:
 
 
 def return_stock(quantities: dict[int, int]) -> None:
-    """Put quantities back on their variants, in one query."""
+    """Put quantities back on their variants, locking them in id order first, like checkout.
+
+    A plain multi-row UPDATE locks rows in whatever order the scan finds them, which can
+    deadlock against a checkout locking the same variants in id order.
+    """
     if quantities:
-        ProductVariant.objects.filter(pk__in=list(quantities)).update(
+        ids = list(
+            ProductVariant.objects.select_for_update()
+            .filter(pk__in=list(quantities))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        ProductVariant.objects.filter(pk__in=ids).update(
             stock=F("stock") + _per_variant(quantities)
         )
 

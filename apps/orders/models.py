@@ -48,7 +48,7 @@ class Order(PublicModel):
     tax_total = money_field()
     total = money_field()
     prices_include_tax = models.BooleanField()
-    tax_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    tax_rate = models.DecimalField(max_digits=7, decimal_places=6)
     voucher = models.ForeignKey(
         "cart.Voucher", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -64,6 +64,9 @@ class Order(PublicModel):
     shipping_postal_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2.")
     shipping_phone = models.CharField(max_length=32, blank=True)
+    # A worker claims the confirmation e-mail, then records it sent; a claim that never got to
+    # "sent" (the worker died) goes stale and the sweep sends again.
+    confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -19,7 +19,9 @@ class ShippingAddressSerializer(serializers.Serializer[Any]):
 
 class CheckoutSerializer(serializers.Serializer[Any]):
     email = serializers.EmailField(
-        required=False, help_text="Required for guests; defaults to the customer's e-mail."
+        max_length=254,
+        required=False,
+        help_text="Required for guests; defaults to the customer's e-mail.",
     )
     shipping_address = ShippingAddressSerializer()
 
@@ -109,7 +111,7 @@ class OrderStatsSerializer(serializers.Serializer[Any]):
 
 class GuestLookupSerializer(serializers.Serializer[Any]):
     number = serializers.CharField(max_length=32)
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
 
 
 class TransitionSerializer(serializers.Serializer[Any]):

@@ -1,10 +1,12 @@
 """Background jobs for orders: confirmation e-mails, expiring unpaid orders, old keys."""
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -13,13 +15,28 @@ from apps.users.tasks import RETRY_OPTIONS
 logger = logging.getLogger(__name__)
 
 
+# A claim older than this is taken to belong to a worker that died before sending.
+CLAIM_STALE_AFTER = timedelta(minutes=10)
+
+
 @shared_task(name="orders.send_order_confirmation", **RETRY_OPTIONS)
 def send_order_confirmation(order_id: str) -> bool:
-    """Send the order confirmation once (claimed by a conditional update, released on failure)."""
+    """Send the order confirmation once; return False when it was sent or is being sent.
+
+    A conditional update claims the e-mail (a redelivered or concurrent task finds it
+    claimed); a failed send releases the claim before the retry, and a claim that never
+    reached "sent" goes stale after CLAIM_STALE_AFTER for the sweep to send again.
+    """
     from apps.orders.models import Order
 
-    claimed = Order.objects.filter(pk=order_id, confirmation_sent_at__isnull=True).update(
-        confirmation_sent_at=timezone.now()
+    now = timezone.now()
+    claimed = (
+        Order.objects.filter(pk=order_id, confirmation_sent_at__isnull=True)
+        .filter(
+            Q(confirmation_claimed_at__isnull=True)
+            | Q(confirmation_claimed_at__lt=now - CLAIM_STALE_AFTER)
+        )
+        .update(confirmation_claimed_at=now)
     )
     if not claimed:
         return False
@@ -32,8 +49,9 @@ def send_order_confirmation(order_id: str) -> bool:
             recipient_list=[order.email],
         )
     except Exception:
-        Order.objects.filter(pk=order_id).update(confirmation_sent_at=None)
+        Order.objects.filter(pk=order_id).update(confirmation_claimed_at=None)
         raise
+    Order.objects.filter(pk=order_id).update(confirmation_sent_at=timezone.now())
     logger.info("Order confirmation sent for %s", order.number)
     return True
 
@@ -47,14 +65,14 @@ def expire_unpaid_orders() -> int:
 
 @shared_task(name="orders.send_missing_confirmations", acks_late=True)
 def send_missing_confirmations() -> int:
-    """Re-enqueue confirmations that were never sent (e.g. the broker was down at checkout)."""
-    from datetime import timedelta
-
+    """Re-enqueue confirmations never sent (the broker was down, or a worker died mid-send)."""
     from apps.orders.models import Order
 
     now = timezone.now()
     ids = list(
         Order.objects.filter(
+            Q(confirmation_claimed_at__isnull=True)
+            | Q(confirmation_claimed_at__lt=now - CLAIM_STALE_AFTER),
             confirmation_sent_at__isnull=True,
             created_at__lte=now - timedelta(minutes=10),
             created_at__gte=now - timedelta(days=2),
