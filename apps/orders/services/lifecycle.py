@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.cart.models import VoucherUsage
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.core.errors import InvalidTransition
 from apps.orders import locks
@@ -17,7 +18,8 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
     """Move an order to status `to`, as the lifecycle allows, and record who did it and why.
 
     The order row is locked first, so of two concurrent transitions only the first applies;
-    the second sees the new status. Cancelling a pending order puts its stock back.
+    the second sees the new status. Cancelling a pending order puts its stock back and
+    releases its voucher use.
 
     Raises:
         InvalidTransition: the lifecycle has no step from the current status to `to`.
@@ -41,13 +43,27 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
             ):
                 quantities[variant_id] = quantities.get(variant_id, 0) + quantity
             locks.return_stock(quantities)
+            _release_voucher(locked)
             bump_catalog_version_on_commit()
     order.status = locked.status
     return locked
 
 
+def _release_voucher(order: Order) -> None:
+    """Give a cancelled order's voucher use back (to the code's total and the customer's)."""
+    usage = VoucherUsage.objects.filter(order=order).first()
+    if usage is None:
+        return
+    voucher = locks.lock_voucher(usage.voucher_id)
+    if voucher is not None and voucher.used_count > 0:
+        voucher.used_count -= 1
+        voucher.save(update_fields=["used_count", "updated_at"])
+    usage.delete()
+
+
 def cancel_order(*, order: Order, actor: User | None, note: str = "") -> Order:
-    """Cancel a pending order and restock it (once, however often it is asked).
+    """Cancel a pending order, restock it and give back its voucher use (once, however often
+    it is asked).
 
     Raises:
         InvalidTransition: the order is no longer pending.

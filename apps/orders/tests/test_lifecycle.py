@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from apps.cart import services as cart_services
+from apps.cart.models import Voucher, VoucherUsage
 from apps.catalog.cache import get_catalog_version
 from apps.catalog.models import ProductVariant
 from apps.core.errors import InvalidTransition
@@ -25,7 +27,10 @@ from apps.orders.tests.factories import (
     OrderLineFactory,
     buy,
     cancel_url,
+    checkout,
+    fill_cart,
     make_variant,
+    new_cart,
     staff_client,
     transition_url,
 )
@@ -287,3 +292,28 @@ def test_expire_unpaid_orders_follows_the_configured_window(settings, time_machi
 
     order.refresh_from_db()
     assert order.status == CANCELLED
+
+
+# --- Vouchers: a cancelled order gives its use back ---------------------------------------
+
+
+def test_cancelling_gives_the_voucher_use_back_once(lamp):
+    voucher = Voucher.objects.create(
+        code="ONCE", kind="percent", value=10, usage_limit=1, per_customer_limit=1
+    )
+    cart = fill_cart(new_cart(), {lamp: 1})
+    cart_services.apply_voucher(cart=cart, code="once", user=None)
+    order = checkout(cart, email="ada@example.com")
+    voucher.refresh_from_db()
+    assert (voucher.used_count, VoucherUsage.objects.count()) == (1, 1)
+
+    cancel_order(order=order, actor=None)
+    with pytest.raises(InvalidTransition):
+        cancel_order(order=order, actor=None)
+
+    voucher.refresh_from_db()
+    assert (voucher.used_count, VoucherUsage.objects.count()) == (0, 0)
+    # The customer may use the code again.
+    again = fill_cart(new_cart(), {lamp: 1})
+    cart_services.apply_voucher(cart=again, code="ONCE", user=None)
+    assert checkout(again, email="ada@example.com").voucher_code == "ONCE"
