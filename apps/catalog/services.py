@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -176,9 +177,28 @@ def update_product(
     return product
 
 
-def delete_product(*, product: Product) -> None:
-    """Delete a product with its variants, discounts and reviews."""
+# Order statuses in which a customer has paid for what they ordered (see apps.orders.models).
+PURCHASED_STATUSES = ("paid", "fulfilled")
+
+
+def _order_lines(product: Product) -> Any:
+    """Return the order lines of a product (orders build on the catalog, not the reverse)."""
+    return django_apps.get_model("orders", "OrderLine")._default_manager.filter(product=product)
+
+
+def delete_product(*, product: Product) -> bool:
+    """Delete a product with its variants, discounts and reviews; return True if deleted.
+
+    A product that has been ordered is only deactivated (hidden from the shop), so its order
+    history keeps pointing at it.
+    """
+    if _order_lines(product).exists():
+        if product.is_active:
+            product.is_active = False
+            product.save(update_fields=["is_active", "updated_at"])
+        return False
     product.delete()
+    return True
 
 
 # --- Variants -------------------------------------------------------------------------------
@@ -437,18 +457,40 @@ def create_review(
 ) -> Review:
     """Record a customer's review; one per customer and product.
 
+    It is marked a verified purchase when the customer has a paid order of the product.
+
     Raises:
         ReviewExists: the customer already reviewed this product.
     """
+    verified = (
+        _order_lines(product)
+        .filter(order__user=user, order__status__in=PURCHASED_STATUSES)
+        .exists()
+    )
     try:
         with transaction.atomic():
             return Review.objects.create(
-                product=product, user=user, rating=rating, title=title, body=body
+                product=product,
+                user=user,
+                rating=rating,
+                title=title,
+                body=body,
+                verified_purchase=verified,
             )
     except IntegrityError as exc:
         raise ReviewExists(
             "You have already reviewed this product; edit that review instead."
         ) from exc
+
+
+def mark_verified_purchases(*, user: User, product_ids: Iterable[Any]) -> int:
+    """Mark the user's reviews of these products as verified purchases; return how many changed."""
+    changed = Review.objects.filter(
+        user=user, product_id__in=list(product_ids), verified_purchase=False
+    ).update(verified_purchase=True)
+    if changed:
+        bump_catalog_version_on_commit()  # update() sends no signals
+    return changed
 
 
 def update_review(*, review: Review, **changes: Any) -> Review:

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from apps.cart.models import VoucherUsage
 from apps.catalog.cache import bump_catalog_version_on_commit
+from apps.catalog.services import mark_verified_purchases
 from apps.core.errors import InvalidTransition
 from apps.orders import locks
 from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderStatus
@@ -36,6 +37,9 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
         OrderEvent.objects.create(
             order=locked, actor=actor, from_status=from_status, to_status=to, note=note
         )
+        if to == OrderStatus.PAID and locked.user is not None:
+            product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
+            mark_verified_purchases(user=locked.user, product_ids=product_ids)
         if to == OrderStatus.CANCELLED:
             quantities: dict[int, int] = {}
             for variant_id, quantity in locked.lines.filter(variant__isnull=False).values_list(
