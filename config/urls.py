@@ -13,6 +13,7 @@ api_v1_patterns = [
     path("", include("apps.catalog.urls")),
     path("", include("apps.cart.urls")),
     path("", include("apps.orders.urls")),
+    path("", include("apps.payments.urls")),
 ]
 
 urlpatterns = [

@@ -59,6 +59,7 @@ LOCAL_APPS = [
     "apps.catalog",
     "apps.cart",
     "apps.orders",
+    "apps.payments",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -158,6 +159,26 @@ CART_STALE_DAYS = env.int("CART_STALE_DAYS", default=30)
 ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
+# Payments: the gateways that exist and the one checkout uses.
+PAYMENT_GATEWAYS = {
+    "sandbox": "apps.payments.gateways.sandbox.SandboxGateway",
+}
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
+# Seconds a webhook's signed timestamp may be off (against replays).
+WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Pending payments older than this are settled by asking the provider.
+PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=30)
+# The sandbox provider (development and tests; off in production unless enabled).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-secret")
+# Where the sandbox delivers its webhooks over HTTP; empty: handed over in-process.
+SANDBOX_WEBHOOK_URL = env.str(
+    "SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/payments/webhooks/sandbox/"
+)
+SANDBOX_PAY_URL = env.str(
+    "SANDBOX_PAY_URL", default="http://127.0.0.1:8000/api/v1/payments/sandbox/{intent}/pay/"
+)
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -248,7 +269,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "apps.orders.models.OrderStatus",
+        "PaymentStatusEnum": "apps.payments.models.PaymentStatus",
+    },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # Serve Swagger UI and Redoc from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -288,6 +312,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 15 * 60,
     },
     "purge-stale-carts": {"task": "cart.purge_stale_carts", "schedule": 60 * 60 * 6},
+    "reconcile-pending-payments": {
+        "task": "payments.reconcile_pending_payments",
+        "schedule": 10 * 60,
+    },
+    "retry-deferred-webhook-events": {
+        "task": "payments.retry_deferred_events",
+        "schedule": 5 * 60,
+    },
     "delete-expired-idempotency-keys": {
         "task": "orders.delete_expired_idempotency_keys",
         "schedule": 60 * 60,

@@ -34,6 +34,8 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True
+# Tests hand sandbox webhooks over in-process; the end-to-end tests point it at a live server.
+SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
