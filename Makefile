@@ -6,7 +6,7 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt typecheck migrate schema-check deploy-check check clean
+.PHONY: help install run worker beat test lint fmt typecheck migrate schema-check deploy-check check clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,12 @@ run: install ## Migrate, create demo logins and a demo catalog, serve on http://
 	@echo "  Health      http://127.0.0.1:8000/healthz  /readyz  /version"
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:8000
+
+worker: install ## A Celery worker against Redis (REDIS_URL or CELERY_BROKER_URL; set CELERY_TASK_ALWAYS_EAGER=false for the web process)
+	$(BIN)/celery --app=config worker --loglevel=INFO
+
+beat: install ## The Celery beat scheduler (run exactly one)
+	$(BIN)/celery --app=config beat --loglevel=INFO
 
 test: install ## Run the whole test suite with coverage (real services when DATABASE_URL/REDIS_URL are set)
 	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=90 $(PYTEST_ARGS)

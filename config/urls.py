@@ -14,6 +14,7 @@ api_v1_patterns = [
     path("", include("apps.cart.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.payments.urls")),
+    path("", include("apps.reports.urls")),
 ]
 
 urlpatterns = [

@@ -64,10 +64,6 @@ class Order(PublicModel):
     shipping_postal_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2.")
     shipping_phone = models.CharField(max_length=32, blank=True)
-    # A worker claims the confirmation e-mail, then records it sent; a claim that never got to
-    # "sent" (the worker died) goes stale and the sweep sends again.
-    confirmation_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -165,3 +161,34 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}/{self.key}"
+
+
+class OrderEmail(models.Model):
+    """One e-mail about an order, sent exactly once.
+
+    A task claims it (conditional update of `claimed_at` and `claimed_by`, its task id),
+    sends, then records `sent_at`. Another task for the same e-mail finds it claimed and does
+    nothing; the same task redelivered after its worker died (acks_late) carries the same id,
+    so it may send. A failed send releases the claim; a claim that never reached "sent" goes
+    stale and the sweep sends again.
+    """
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", "Order received"
+        CONFIRMED = "confirmed", "Payment confirmed"
+        SHIPPED = "shipped", "Order shipped"
+        REFUNDED = "refunded", "Order refunded"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="orders_email_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} e-mail of {self.order_id}"

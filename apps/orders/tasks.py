@@ -1,13 +1,11 @@
-"""Background jobs for orders: confirmation e-mails, expiring unpaid orders, old keys."""
+"""Background jobs for orders: e-mails sent exactly once, expiring unpaid orders, old keys."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db.models import Q
-from django.template.loader import render_to_string
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.users.tasks import RETRY_OPTIONS
@@ -19,41 +17,64 @@ logger = logging.getLogger(__name__)
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 
 
-@shared_task(name="orders.send_order_confirmation", **RETRY_OPTIONS)
-def send_order_confirmation(order_id: str) -> bool:
-    """Send the order confirmation once; return False when it was sent or is being sent.
+def _claimable(now: Any, task_id: str | None = None) -> Q:
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER)
+    if task_id:
+        free |= Q(claimed_by=task_id)  # this very task, redelivered after its worker died
+    return Q(sent_at__isnull=True) & free
 
-    A conditional update claims the e-mail (a redelivered or concurrent task finds it
-    claimed); a failed send releases the claim before the retry, and a claim that never
-    reached "sent" goes stale after CLAIM_STALE_AFTER for the sweep to send again.
-    """
-    from apps.orders.models import Order
 
+@shared_task(name="orders.send_order_email", bind=True, **RETRY_OPTIONS)
+def send_order_email(self: Any, order_id: str, kind: str) -> bool:
+    """Send one kind of e-mail about an order, once; False when sent or being sent already."""
+    from apps.orders.emails import build_message
+    from apps.orders.models import Order, OrderEmail
+
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        return False
+    record, _ = OrderEmail.objects.get_or_create(order=order, kind=kind)
     now = timezone.now()
-    claimed = (
-        Order.objects.filter(pk=order_id, confirmation_sent_at__isnull=True)
-        .filter(
-            Q(confirmation_claimed_at__isnull=True)
-            | Q(confirmation_claimed_at__lt=now - CLAIM_STALE_AFTER)
-        )
-        .update(confirmation_claimed_at=now)
+    task_id = self.request.id or ""
+    claimed = OrderEmail.objects.filter(_claimable(now, task_id), pk=record.pk).update(
+        claimed_at=now, claimed_by=task_id
     )
     if not claimed:
         return False
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
     try:
-        send_mail(
-            subject=f"Your Emporium order {order.number}",
-            message=render_to_string("orders/email/confirmation.txt", {"order": order}),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.email],
-        )
+        build_message(order, kind).send()
     except Exception:
-        Order.objects.filter(pk=order_id).update(confirmation_claimed_at=None)
+        OrderEmail.objects.filter(pk=record.pk).update(claimed_at=None, claimed_by="")
         raise
-    Order.objects.filter(pk=order_id).update(confirmation_sent_at=timezone.now())
-    logger.info("Order confirmation sent for %s", order.number)
+    OrderEmail.objects.filter(pk=record.pk).update(sent_at=timezone.now())
+    logger.info("Order %s e-mail sent for %s", kind, order.number)
     return True
+
+
+@shared_task(name="orders.send_missing_order_emails", acks_late=True)
+def send_missing_order_emails() -> int:
+    """Re-enqueue e-mails an order is owed but never got (broker down, worker died)."""
+    from apps.orders.emails import FOR_STATUS
+    from apps.orders.models import Order, OrderEmail
+
+    now = timezone.now()
+    window = Q(updated_at__lte=now - timedelta(minutes=10), updated_at__gte=now - timedelta(days=2))
+    owed = [(OrderEmail.Kind.RECEIVED, Q())] + [
+        (kind, Q(status=status)) for status, kind in FOR_STATUS.items()
+    ]
+    enqueued = 0
+    for kind, due in owed:
+        settled = OrderEmail.objects.filter(order=OuterRef("pk"), kind=kind).exclude(
+            _claimable(now)
+        )
+        for order_id in (
+            Order.objects.filter(window, due)
+            .exclude(Exists(settled))
+            .values_list("pk", flat=True)[:500]
+        ):
+            send_order_email.delay(str(order_id), kind)
+            enqueued += 1
+    return enqueued
 
 
 @shared_task(name="orders.expire_unpaid_orders", acks_late=True)
@@ -61,26 +82,6 @@ def expire_unpaid_orders() -> int:
     from apps.orders.services.lifecycle import expire_unpaid_orders as expire
 
     return expire()
-
-
-@shared_task(name="orders.send_missing_confirmations", acks_late=True)
-def send_missing_confirmations() -> int:
-    """Re-enqueue confirmations never sent (the broker was down, or a worker died mid-send)."""
-    from apps.orders.models import Order
-
-    now = timezone.now()
-    ids = list(
-        Order.objects.filter(
-            Q(confirmation_claimed_at__isnull=True)
-            | Q(confirmation_claimed_at__lt=now - CLAIM_STALE_AFTER),
-            confirmation_sent_at__isnull=True,
-            created_at__lte=now - timedelta(minutes=10),
-            created_at__gte=now - timedelta(days=2),
-        ).values_list("pk", flat=True)[:500]
-    )
-    for order_id in ids:
-        send_order_confirmation.delay(str(order_id))
-    return len(ids)
 
 
 @shared_task(name="orders.delete_expired_idempotency_keys", acks_late=True)

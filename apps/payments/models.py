@@ -22,7 +22,9 @@ PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     PaymentStatus.PARTIALLY_REFUNDED: frozenset(
         {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
     ),
-    PaymentStatus.FAILED: frozenset(),
+    # A declined attempt is not final everywhere: Stripe lets the customer retry the same
+    # PaymentIntent with another card, and then reports success for it.
+    PaymentStatus.FAILED: frozenset({PaymentStatus.SUCCEEDED}),
     PaymentStatus.REFUNDED: frozenset(),
 }
 CAPTURED = (PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED)

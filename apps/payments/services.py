@@ -104,7 +104,11 @@ def apply_event(*, record_id: int, event: ProviderEvent) -> WebhookEvent:
         if record.outcome in (Outcome.APPLIED, Outcome.IGNORED):
             return record
         record.attempts += 1
-        outcome, detail = _apply(record.provider, event)
+        try:
+            with transaction.atomic():
+                outcome, detail = _apply(record.provider, event)
+        except InvalidTransition as exc:  # the provider's story contradicts ours: keep it
+            outcome, detail = Outcome.FAILED, exc.detail
         record.outcome, record.detail = outcome, detail[:255]
         record.processed_at = timezone.now()
         record.save(update_fields=["outcome", "detail", "attempts", "processed_at"])
@@ -140,8 +144,12 @@ def _move(payment: Payment, to: str) -> None:
 def _succeed(payment: Payment, *, amount: Decimal | None, currency: str | None) -> tuple[str, str]:
     if payment.status in CAPTURED:
         return Outcome.IGNORED, "Already succeeded."
-    if payment.status == PaymentStatus.FAILED:
-        return Outcome.FAILED, "The provider reports success for a payment it failed."
+    other_capture = Payment.objects.filter(order=payment.order_id, status__in=CAPTURED).exclude(
+        pk=payment.pk
+    )
+    if other_capture.exists():
+        logger.error("Second capture %s for order %s", payment.provider_id, payment.order_id)
+        return Outcome.FAILED, "The order was already paid by another payment: refund this one."
     _move(payment, PaymentStatus.SUCCEEDED)
     order = payment.order
     mismatch = amount != order.total or (currency or "").upper() != order.currency
@@ -175,6 +183,8 @@ def _fail(payment: Payment, *, reason: str) -> tuple[str, str]:
 def _refunded(payment: Payment, *, total_refunded: Decimal) -> tuple[str, str]:
     if payment.status == PaymentStatus.PENDING:
         return Outcome.DEFERRED, "Refund seen before the payment's success."
+    if payment.status not in CAPTURED:
+        return Outcome.FAILED, "Refund for a payment that was never captured."
     if total_refunded <= payment.refunded_amount:
         return Outcome.IGNORED, "Refund already recorded."
     _record_refund_total(payment, total_refunded)
@@ -236,7 +246,9 @@ def refund_payment(
             provider_id=payment.provider_id,
             amount=amount,
             reason=reason,
-            idempotency_key=f"{payment.pk}:{payment.refunds.count() + 1}",
+            # The amount is part of the key: a retry of a refused refund with another amount
+            # is a new request to the provider, not a conflicting replay.
+            idempotency_key=f"{payment.pk}:{payment.refunds.count() + 1}:{amount}",
         )
         refund = Refund.objects.create(
             payment=payment,

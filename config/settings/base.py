@@ -6,6 +6,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 
 from apps.core.logging import build_logging_config
 
@@ -60,6 +61,7 @@ LOCAL_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.payments",
+    "apps.reports",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -162,6 +164,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # Payments: the gateways that exist and the one checkout uses.
 PAYMENT_GATEWAYS = {
     "sandbox": "apps.payments.gateways.sandbox.SandboxGateway",
+    "stripe": "apps.payments.gateways.stripe.StripeGateway",
 }
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
 # Seconds a webhook's signed timestamp may be off (against replays).
@@ -178,6 +181,11 @@ SANDBOX_WEBHOOK_URL = env.str(
 SANDBOX_PAY_URL = env.str(
     "SANDBOX_PAY_URL", default="http://127.0.0.1:8000/api/v1/payments/sandbox/{intent}/pay/"
 )
+# Stripe: the secret API key, the webhook endpoint's signing secret (whsec_...), and the API
+# address (only changed to point the client at a mock).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -307,8 +315,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 15 * 60,
     },
     "expire-unpaid-orders": {"task": "orders.expire_unpaid_orders", "schedule": 5 * 60},
-    "send-missing-order-confirmations": {
-        "task": "orders.send_missing_confirmations",
+    "send-missing-order-emails": {
+        "task": "orders.send_missing_order_emails",
         "schedule": 15 * 60,
     },
     "purge-stale-carts": {"task": "cart.purge_stale_carts", "schedule": 60 * 60 * 6},
@@ -323,6 +331,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "delete-expired-idempotency-keys": {
         "task": "orders.delete_expired_idempotency_keys",
         "schedule": 60 * 60,
+    },
+    # Yesterday's sales (UTC), once the day is over and late payments have settled.
+    "daily-sales-report": {
+        "task": "reports.daily_sales_report",
+        "schedule": crontab(hour=0, minute=30),
     },
 }
 

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -51,7 +52,15 @@ def _database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process (a test overrides it to point at a server)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(
+    transactional_db: None, tmp_path: Path, worker_env: dict[str, str]
+) -> Iterator[WorkerProcess]:
     """Start `celery worker` against the test database and broker; publish to it, not eagerly."""
     _require_real_services()
     mail_dir = tmp_path / "mail"
@@ -65,6 +74,7 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProc
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
+        **worker_env,
     }
     celery_app.control.purge()  # nothing left over from an earlier run may be consumed
     with log_path.open("wb") as log_file:
@@ -99,3 +109,33 @@ def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProc
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@dataclass
+class PublishedTasks:
+    """Task ids published from this process (the test and the live server's threads)."""
+
+    ids: dict[str, list[str]]
+
+    def of(self, name: str) -> list[str]:
+        return self.ids.get(name, [])
+
+
+@pytest.fixture
+def published_tasks() -> Iterator[PublishedTasks]:
+    """Record every task message published while the test runs, by task name."""
+    from celery.signals import after_task_publish
+
+    record = PublishedTasks(ids={})
+
+    def on_publish(
+        sender: str | None = None, headers: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        if headers:
+            record.ids.setdefault(str(sender), []).append(headers["id"])
+
+    after_task_publish.connect(on_publish, weak=False)
+    try:
+        yield record
+    finally:
+        after_task_publish.disconnect(on_publish)

@@ -13,7 +13,7 @@ from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.core.errors import OutOfStock
 from apps.orders import locks, tasks
 from apps.orders.errors import CheckoutInvalid, EmptyCart
-from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from apps.orders.models import Order, OrderEmail, OrderEvent, OrderLine, OrderStatus
 from apps.users.models import User
 
 
@@ -94,7 +94,7 @@ def _order_line(order: Order, priced: LineTotals) -> OrderLine:
 def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingAddress) -> Order:
     """Turn the cart into a pending order, take its stock and empty the cart, all or nothing.
 
-    The confirmation e-mail is enqueued once the order is committed.
+    The "order received" e-mail is enqueued once the order is committed.
 
     Raises:
         EmptyCart: nothing to order.
@@ -163,6 +163,7 @@ def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingA
         if sold_out:
             bump_catalog_version_on_commit()  # availability on product cards changed
         transaction.on_commit(
-            lambda: tasks.send_order_confirmation.delay(str(order.pk)), robust=True
+            lambda: tasks.send_order_email.delay(str(order.pk), OrderEmail.Kind.RECEIVED),
+            robust=True,
         )
     return order

@@ -10,7 +10,8 @@ from apps.cart.models import VoucherUsage
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.services import mark_verified_purchases
 from apps.core.errors import InvalidTransition
-from apps.orders import locks
+from apps.orders import locks, tasks
+from apps.orders.emails import FOR_STATUS
 from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderStatus
 from apps.users.models import User
 
@@ -37,6 +38,11 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
         OrderEvent.objects.create(
             order=locked, actor=actor, from_status=from_status, to_status=to, note=note
         )
+        if to in FOR_STATUS:
+            kind = FOR_STATUS[to]
+            transaction.on_commit(
+                lambda: tasks.send_order_email.delay(str(locked.pk), kind), robust=True
+            )
         if to == OrderStatus.PAID and locked.user is not None:
             product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
             mark_verified_purchases(user=locked.user, product_ids=product_ids)

@@ -139,7 +139,7 @@ def test_the_order_records_the_customer_address_voucher_and_shipping(user, lamp)
     address = [order.shipping_name, order.shipping_line1, order.shipping_line2, order.shipping_city]
     assert address == ["Ada Lovelace", "12 Analytical Row", "", "London"]
     assert (order.shipping_postal_code, order.shipping_country) == ("N1 9GU", "GB")
-    assert order.confirmation_sent_at is None  # the e-mail goes out only after the commit
+    assert not order.emails.exists()  # the e-mail goes out only after the commit
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_order_numbers_count_up_within_a_year_and_start_again_the_next(time_mach
     assert numbers == ["EMP-2031-000001", "EMP-2031-000002", "EMP-2031-000003", "EMP-2032-000001"]
 
 
-def test_the_confirmation_is_sent_once_after_the_commit(
+def test_the_order_received_email_is_sent_once_after_the_commit(
     user, lamp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,11 +228,13 @@ def test_the_confirmation_is_sent_once_after_the_commit(
 
     [message] = mail.outbox
     assert message.to == [user.email]
-    assert message.subject == f"Your Emporium order {order.number}"
+    assert message.subject == f"We have your order {order.number}"
     assert "2 x Lamp (Large / Blue)  45.00 EUR" in message.body
     assert "Total:     45.00 EUR (including 7.50 tax)" in message.body
-    order.refresh_from_db()
-    assert order.confirmation_sent_at is not None
+    [(html, mimetype)] = message.alternatives  # type: ignore[attr-defined]
+    assert mimetype == "text/html"
+    assert "<td>Lamp (Large / Blue)</td>" in html
+    assert order.emails.get().sent_at is not None
 
 
 def test_selling_out_a_variant_bumps_the_catalog_version(

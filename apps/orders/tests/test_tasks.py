@@ -1,4 +1,4 @@
-"""Background jobs of orders: confirmations sent once and never lost, expiry, old keys."""
+"""Background jobs of orders: e-mails sent exactly once and never lost, expiry, old keys."""
 
 import smtplib
 import uuid
@@ -12,20 +12,16 @@ from django.utils import timezone
 
 from apps.catalog.models import ProductVariant
 from apps.orders import tasks
-from apps.orders.models import IdempotencyKey, Order, OrderStatus
-from apps.orders.tests.factories import (
-    OrderFactory,
-    OrderLineFactory,
-    buy,
-    make_variant,
-    set_created_at,
-)
+from apps.orders.models import IdempotencyKey, Order, OrderEmail, OrderStatus
+from apps.orders.services.lifecycle import fulfil_order, mark_order_paid, refund_order
+from apps.orders.tests.factories import OrderFactory, buy, make_variant
 from config.celery import app
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
 SMTP_DOWN = smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+Kind = OrderEmail.Kind
 
 
 @pytest.fixture
@@ -33,98 +29,136 @@ def lamp() -> ProductVariant:
     return make_variant(price="25.00", stock=10, discount="10", name="Large")
 
 
-def confirmed(order: Order) -> bool:
-    order.refresh_from_db()
-    return order.confirmation_sent_at is not None
+def sent(order: Order, kind: str) -> bool:
+    return OrderEmail.objects.filter(order=order, kind=kind, sent_at__isnull=False).exists()
 
 
-# --- send_order_confirmation ----------------------------------------------------------------
+# --- send_order_email -----------------------------------------------------------------------
 
 
-def test_the_confirmation_is_sent_once(lamp):
+@pytest.mark.parametrize(
+    ("kind", "subject"),
+    [
+        (Kind.RECEIVED, "We have your order {}"),
+        (Kind.CONFIRMED, "Payment received for order {}"),
+        (Kind.SHIPPED, "Your order {} is on its way"),
+        (Kind.REFUNDED, "Your order {} has been refunded"),
+    ],
+)
+def test_each_email_is_sent_once_as_text_and_html(lamp, kind, subject):
     order = buy({lamp: 2}, email="ada@example.com")
 
-    assert tasks.send_order_confirmation(str(order.pk)) is True
-    assert tasks.send_order_confirmation(str(order.pk)) is False
+    assert tasks.send_order_email(str(order.pk), kind) is True
+    assert tasks.send_order_email(str(order.pk), kind) is False
 
     [message] = mail.outbox
     assert message.to == ["ada@example.com"]
-    assert message.subject == f"Your Emporium order {order.number}"
-    assert f"Thank you for your order {order.number}." in message.body
+    assert message.subject == subject.format(order.number)
     assert f"2 x {lamp.product.name} (Large)  45.00 EUR" in message.body
-    assert "Discounts: -5.00 EUR" in message.body
     assert "Total:     45.00 EUR (including 7.50 tax)" in message.body
-    assert "N1 9GU London" in message.body
-    assert confirmed(order)
+    [(html, mimetype)] = message.alternatives  # type: ignore[attr-defined]
+    assert mimetype == "text/html"
+    assert "45.00 EUR" in html
+    assert sent(order, kind)
 
 
-def test_the_confirmation_releases_its_claim_when_sending_fails(lamp):
+def test_a_failed_send_releases_the_claim_for_the_retry(lamp):
     order = buy({lamp: 1})
-
     with (
-        mock.patch("apps.orders.tasks.send_mail", side_effect=SMTP_DOWN) as send_mail,
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=SMTP_DOWN),
         pytest.raises(smtplib.SMTPException),
     ):
-        tasks.send_order_confirmation.run(str(order.pk))
+        tasks.send_order_email.run(str(order.pk), Kind.CONFIRMED)
 
-    send_mail.assert_called_once()
-    assert not confirmed(order)
-    # The retry finds the claim free and sends.
-    assert tasks.send_order_confirmation(str(order.pk)) is True
+    record = OrderEmail.objects.get(order=order, kind=Kind.CONFIRMED)
+    assert (record.claimed_at, record.sent_at) == (None, None)
+    assert tasks.send_order_email(str(order.pk), Kind.CONFIRMED) is True
     assert len(mail.outbox) == 1
-    assert confirmed(order)
 
 
-def test_the_confirmation_of_an_unknown_order_is_skipped():
-    assert tasks.send_order_confirmation(str(uuid.uuid4())) is False
+def test_an_unknown_order_gets_no_email():
+    assert tasks.send_order_email(str(uuid.uuid4()), Kind.CONFIRMED) is False
     assert mail.outbox == []
 
 
 def test_a_failed_enqueue_at_checkout_does_not_fail_the_order(
     lamp, django_capture_on_commit_callbacks
 ):
-    # The broker is down when the order commits: the order stands, unconfirmed, for the sweep.
+    # The broker is down when the order commits: the order stands, its e-mail owed to the sweep.
     with (
-        mock.patch.object(tasks.send_order_confirmation, "delay", side_effect=ConnectionError),
+        mock.patch.object(tasks.send_order_email, "delay", side_effect=ConnectionError),
         django_capture_on_commit_callbacks(execute=True),
     ):
         order = buy({lamp: 1})
 
     assert Order.objects.filter(pk=order.pk).exists()
-    assert not confirmed(order)
+    assert not sent(order, Kind.RECEIVED)
 
 
-# --- send_missing_confirmations -------------------------------------------------------------
+def test_status_changes_send_their_emails_once(lamp, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy({lamp: 1}, email="ada@example.com")
+        mark_order_paid(order=order, actor=None)
+        fulfil_order(order=order, actor=None, tracking_note="Tracking: 1Z999.")
+        refund_order(order=order, actor=None)
 
-
-def test_the_sweep_sends_confirmations_that_were_never_sent(time_machine):
-    time_machine.move_to(T0, tick=False)
-
-    def order_placed(ago: timedelta, *, sent: bool = False) -> Order:
-        order = OrderLineFactory.create(order__email=f"{ago.total_seconds():.0f}@example.com").order
-        if sent:
-            Order.objects.filter(pk=order.pk).update(confirmation_sent_at=T0 - ago)
-        return set_created_at(order, T0 - ago)
-
-    missed = order_placed(timedelta(hours=1))
-    also_missed = order_placed(timedelta(days=1, hours=23))
-    sent = order_placed(timedelta(hours=1), sent=True)
-    too_recent = order_placed(timedelta(minutes=5))  # its own task may still be on the way
-    too_old = order_placed(timedelta(days=3))
-
-    assert tasks.send_missing_confirmations() == 2
-
-    assert sorted(message.to[0] for message in mail.outbox) == sorted(
-        [missed.email, also_missed.email]
-    )
-    assert [confirmed(order) for order in (missed, also_missed, sent, too_recent, too_old)] == [
-        True,
-        True,
-        True,
-        False,
-        False,
+    subjects = [message.subject.split(" ")[0:2] for message in mail.outbox]
+    assert subjects == [
+        ["We", "have"],
+        ["Payment", "received"],
+        ["Your", "order"],
+        ["Your", "order"],
     ]
-    assert tasks.send_missing_confirmations() == 0
+    assert "Tracking: 1Z999." in mail.outbox[2].body
+    assert "has been refunded" in mail.outbox[3].body
+    assert all(sent(order, kind) for kind in Kind.values)
+
+
+# --- send_missing_order_emails --------------------------------------------------------------
+
+
+def test_the_sweep_sends_what_each_order_is_owed(lamp, time_machine):
+    time_machine.move_to(T0, tick=False)
+    buy({lamp: 1}, email="placed@example.com")
+    paid = buy({lamp: 1}, email="paid@example.com")
+    Order.objects.filter(pk=paid.pk).update(status=OrderStatus.PAID)
+    already = buy({lamp: 1}, email="already@example.com")
+    assert tasks.send_order_email(str(already.pk), Kind.RECEIVED) is True
+    mail.outbox.clear()
+    too_old = buy({lamp: 1}, email="old@example.com")
+    Order.objects.filter(pk=too_old.pk).update(updated_at=T0 - timedelta(days=3))
+
+    time_machine.move_to(T0 + timedelta(hours=1), tick=False)
+    too_recent = buy({lamp: 1}, email="recent@example.com")  # its own task may be on the way
+
+    assert tasks.send_missing_order_emails() == 3
+
+    got = sorted((message.to[0], message.subject.split(" ")[0]) for message in mail.outbox)
+    assert got == [
+        ("paid@example.com", "Payment"),
+        ("paid@example.com", "We"),
+        ("placed@example.com", "We"),
+    ]
+    assert not OrderEmail.objects.filter(order__in=[too_old, too_recent]).exists()
+    assert tasks.send_missing_order_emails() == 0
+
+
+def test_a_claim_left_by_a_dead_worker_goes_stale_and_the_sweep_sends(lamp, time_machine):
+    time_machine.move_to(T0, tick=False)
+    order = buy({lamp: 1}, email="ada@example.com")
+    Order.objects.filter(pk=order.pk).update(updated_at=T0 - timedelta(hours=1))
+    # A worker claimed the e-mail and died before sending it.
+    OrderEmail.objects.create(order=order, kind=Kind.RECEIVED, claimed_at=T0)
+
+    # While the claim is fresh, neither a redelivery nor the sweep sends a second e-mail.
+    assert tasks.send_order_email(str(order.pk), Kind.RECEIVED) is False
+    assert tasks.send_missing_order_emails() == 0
+    assert mail.outbox == []
+
+    time_machine.shift(tasks.CLAIM_STALE_AFTER + timedelta(seconds=1))
+    assert tasks.send_missing_order_emails() == 1
+    assert len(mail.outbox) == 1
+    assert sent(order, Kind.RECEIVED)
 
 
 # --- delete_expired_idempotency_keys --------------------------------------------------------
@@ -173,25 +207,32 @@ def test_every_scheduled_order_job_is_a_registered_task():
 
     assert order_jobs == {
         "orders.expire_unpaid_orders",
-        "orders.send_missing_confirmations",
+        "orders.send_missing_order_emails",
         "orders.delete_expired_idempotency_keys",
     }
     assert order_jobs <= set(app.tasks)
 
 
-def test_a_claim_left_by_a_dead_worker_goes_stale_and_the_sweep_sends(lamp, time_machine):
-    time_machine.move_to(T0, tick=False)
+def test_the_same_task_redelivered_after_its_worker_died_sends_a_fresh_claim(lamp):
     order = buy({lamp: 1}, email="ada@example.com")
-    set_created_at(order, T0 - timedelta(hours=1))
-    # A worker claimed the e-mail and died before sending it.
-    Order.objects.filter(pk=order.pk).update(confirmation_claimed_at=T0)
+    # The worker running task "t-1" claimed the e-mail, then was killed before sending.
+    OrderEmail.objects.create(
+        order=order, kind=Kind.CONFIRMED, claimed_at=timezone.now(), claimed_by="t-1"
+    )
 
-    # While the claim is fresh, neither a redelivery nor the sweep sends a second e-mail.
-    assert tasks.send_order_confirmation(str(order.pk)) is False
-    assert tasks.send_missing_confirmations() == 0
-    assert mail.outbox == []
-
-    time_machine.shift(tasks.CLAIM_STALE_AFTER + timedelta(seconds=1))
-    assert tasks.send_missing_confirmations() == 1
+    # Another task for the same e-mail keeps off the fresh claim...
+    assert (
+        tasks.send_order_email.apply(args=(str(order.pk), Kind.CONFIRMED), task_id="t-2").get()
+        is False
+    )
+    # ...but the redelivered message (same task id) sends it, once.
+    assert (
+        tasks.send_order_email.apply(args=(str(order.pk), Kind.CONFIRMED), task_id="t-1").get()
+        is True
+    )
+    assert (
+        tasks.send_order_email.apply(args=(str(order.pk), Kind.CONFIRMED), task_id="t-1").get()
+        is False
+    )
     assert len(mail.outbox) == 1
-    assert confirmed(order)
+    assert sent(order, Kind.CONFIRMED)

@@ -147,7 +147,13 @@ class SandboxGateway:
         """
         try:
             data = payload["data"]
-            is_refund = payload["type"].startswith("refund.")
+            event_type = payload["type"]
+            if not isinstance(event_type, str) or not isinstance(data, dict):
+                raise TypeError("an event has a string type and an object of data")
+            if not event_type.startswith(("payment.", "refund.")):
+                # Not about a payment: stored and acknowledged, nothing else read.
+                return ProviderEvent(event_id=str(payload["id"]), type=event_type, payload=payload)
+            is_refund = event_type.startswith("refund.")
             return ProviderEvent(
                 event_id=str(payload["id"]),
                 type=str(payload["type"]),

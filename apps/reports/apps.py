@@ -1,0 +1,9 @@
+"""App configuration for sales reports."""
+
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    name = "apps.reports"
+    label = "reports"
+    verbose_name = "Reports"

@@ -1,0 +1,40 @@
+"""Background jobs for reports: the daily sales report."""
+
+import logging
+import smtplib
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from celery import shared_task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+# Failures worth retrying: the mail server or the network, not bugs in our code.
+TRANSIENT_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
+RETRY_OPTIONS: dict[str, Any] = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+@shared_task(name="reports.daily_sales_report", **RETRY_OPTIONS)
+def daily_sales_report(day: str | None = None) -> str:
+    """Build and e-mail the sales report of `day` (ISO date), by default yesterday in UTC.
+
+    Safe to run again or redeliver: the report is rebuilt in place and e-mailed once. Returns
+    the day reported on.
+    """
+    from apps.reports.services import build_daily_report
+
+    target = (
+        date.fromisoformat(day)
+        if day
+        else timezone.now().astimezone(UTC).date() - timedelta(days=1)
+    )
+    build_daily_report(day=target)
+    return target.isoformat()
