@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "orders.delete_expired_idempotency_keys",
         "schedule": 60 * 60,
     },
+    "clear-expired-sessions": {
+        "task": "core.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),
+    },
     # Yesterday's sales (UTC), once the day is over and late payments have settled.
     "daily-sales-report": {
         "task": "reports.daily_sales_report",
