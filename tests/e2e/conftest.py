@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.result import AsyncResult
 from django.conf import settings
 from django.db import connection
 
@@ -139,3 +140,10 @@ def published_tasks() -> Iterator[PublishedTasks]:
         yield record
     finally:
         after_task_publish.disconnect(on_publish)
+
+
+def task_result(task_id: str, *, timeout: float = 60) -> object:
+    """Block (bounded) until a real worker reports the task's result, and return it."""
+    # Tasks run eagerly earlier in this test process leave Celery believing it is inside a
+    # task, where blocking on a result is refused; this process is not a worker.
+    return AsyncResult(task_id).get(timeout=timeout, disable_sync_subtasks=False)

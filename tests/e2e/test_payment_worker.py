@@ -7,7 +7,6 @@ server, which marks the order paid; the worker then sends the payment confirmati
 from decimal import Decimal
 
 import pytest
-from celery.result import AsyncResult
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -15,7 +14,7 @@ from apps.catalog import services as catalog_services
 from apps.orders.models import Order, OrderEmail, OrderStatus
 from apps.payments.models import Payment, PaymentStatus, WebhookEvent
 from apps.users.tests.factories import UserFactory
-from tests.e2e.conftest import PublishedTasks, WorkerProcess
+from tests.e2e.conftest import PublishedTasks, WorkerProcess, task_result
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +35,7 @@ def worker_env(live_server) -> dict[str, str]:
 def wait(published: PublishedTasks, name: str, worker: WorkerProcess) -> object:
     ids = published.of(name)
     assert ids, f"{name} was never enqueued; worker log:\n{worker.log()}"
-    return AsyncResult(ids[-1]).get(timeout=60)
+    return task_result(ids[-1])
 
 
 def test_a_paid_order_is_confirmed_by_the_worker_after_the_webhook(

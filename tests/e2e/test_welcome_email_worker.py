@@ -3,12 +3,11 @@
 from typing import Any
 
 import pytest
-from celery.result import AsyncResult
 from celery.signals import after_task_publish
 from rest_framework.test import APIClient
 
 from apps.users.models import User
-from tests.e2e.conftest import WorkerProcess
+from tests.e2e.conftest import WorkerProcess, task_result
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +39,7 @@ def test_registration_welcome_email_is_sent_by_a_real_worker(celery_worker: Work
     assert [name for name, _ in published] == ["users.send_welcome_email"]
 
     # Block until the worker reports the task done (bounded; no sleeping).
-    result: object = AsyncResult(published[0][1]).get(timeout=60)
+    result = task_result(published[0][1])
     assert result is True, celery_worker.log()
 
     user = User.objects.get(email="worker.test@example.com")
