@@ -52,21 +52,11 @@ def _database_url() -> str:
     )
 
 
-@pytest.fixture
-def worker_env() -> dict[str, str]:
-    """Extra environment for the worker process (a test overrides it to point at a server)."""
-    return {}
-
-
-@pytest.fixture
-def celery_worker(
-    transactional_db: None, tmp_path: Path, worker_env: dict[str, str]
-) -> Iterator[WorkerProcess]:
-    """Start `celery worker` against the test database and broker; publish to it, not eagerly."""
-    _require_real_services()
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    log_path = tmp_path / "worker.log"
+def start_worker(directory: Path, **extra_env: str) -> WorkerProcess:
+    """Start one `celery worker` process against the test database and broker."""
+    mail_dir = directory / "mail"
+    mail_dir.mkdir(parents=True)
+    log_path = directory / "worker.log"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -75,9 +65,8 @@ def celery_worker(
         "CELERY_RESULT_BACKEND": settings.CELERY_RESULT_BACKEND,
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
-        **worker_env,
+        **extra_env,
     }
-    celery_app.control.purge()  # nothing left over from an earlier run may be consumed
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
             [
@@ -97,19 +86,50 @@ def celery_worker(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    return WorkerProcess(process=process, log_path=log_path, mail_dir=mail_dir)
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    """Warm shutdown (SIGTERM: the task in hand finishes first), then kill if it hangs."""
+    if worker.process.poll() is not None:
+        return
+    worker.process.send_signal(signal.SIGTERM)
+    try:
+        worker.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait(timeout=10)
+
+
+@pytest.fixture
+def non_eager(transactional_db: None) -> Iterator[None]:
+    """Publish tasks to the real broker (nothing left over from earlier runs) instead of eagerly."""
+    _require_real_services()
+    celery_app.control.purge()
     was_eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
     try:
-        yield WorkerProcess(process=process, log_path=log_path, mail_dir=mail_dir)
+        yield
     finally:
         celery_app.conf.task_always_eager = was_eager
-        # SIGTERM is Celery's warm shutdown: the task in hand finishes first.
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process (a test overrides it to point at a server)."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(
+    non_eager: None, tmp_path: Path, worker_env: dict[str, str]
+) -> Iterator[WorkerProcess]:
+    """A worker consuming what the test publishes."""
+    worker = start_worker(tmp_path / "worker", **worker_env)
+    try:
+        yield worker
+    finally:
+        stop_worker(worker)
 
 
 @dataclass

@@ -25,8 +25,9 @@ pytestmark = pytest.mark.django_db
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 
-def _use_broker(url: str) -> None:
-    celery_app.conf["broker_url"] = url
+def _use_broker(url: str | None) -> None:
+    # The write URL wins over broker_url, which a CELERY_BROKER_URL variable would pin.
+    celery_app.conf["broker_write_url"] = url
     # Drop the cached connection and producer pools so the next publish uses `url`.
     celery_app._pool = None  # type: ignore[attr-defined]
     celery_app.amqp._producer_pool = None  # type: ignore[attr-defined]
@@ -35,7 +36,7 @@ def _use_broker(url: str) -> None:
 @pytest.fixture
 def dead_broker() -> Iterator[None]:
     conf = celery_app.conf
-    saved = (conf.broker_url, conf.task_always_eager, conf.task_publish_retry_policy)
+    saved = (conf.get("broker_write_url"), conf.task_always_eager, conf.task_publish_retry_policy)
     conf.task_always_eager = False
     conf.task_publish_retry_policy = {"max_retries": 1, "interval_start": 0}
     _use_broker(CLOSED_PORT_BROKER)
