@@ -236,6 +236,8 @@ def refund_payment(
         if payment is None:
             raise InvalidRefund(f"Order {order.number} has no captured payment to refund.")
         left = payment.amount - payment.refunded_amount
+        if left <= 0:
+            raise InvalidRefund(f"Order {order.number} is already refunded in full.")
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
             raise InvalidRefund(
