@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from apps.cart import services
@@ -19,6 +18,7 @@ from apps.cart.models import CartLine
 from apps.cart.tests.factories import CartFactory
 from apps.catalog.models import ProductVariant
 from apps.catalog.tests.factories import ProductVariantFactory
+from apps.core.tests.concurrency import require_postgresql
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,10 +29,7 @@ RENDEZVOUS_SECONDS = 2
 
 @pytest.fixture(autouse=True)
 def _real_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        if settings.REQUIRE_SERVICES:
-            pytest.fail(f"concurrency tests need PostgreSQL; the database is {connection.vendor}")
-        pytest.skip("needs PostgreSQL")
+    require_postgresql()
 
 
 def test_two_simultaneous_adds_of_the_same_variant_both_count():

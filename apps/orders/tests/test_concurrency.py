@@ -11,18 +11,15 @@ SQLite serialises writers, so these tests skip there, and fail with REQUIRE_SERV
 """
 
 import random
-import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.db.models import F, Sum
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -32,6 +29,7 @@ from apps.cart.models import Cart, CartLine, Voucher, VoucherUsage
 from apps.catalog.models import ProductVariant
 from apps.catalog.tests.factories import make_product
 from apps.core.errors import InvalidTransition
+from apps.core.tests.concurrency import require_postgresql, run_at_once
 from apps.orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, OrderStatus
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.orders.services.lifecycle import cancel_order
@@ -51,21 +49,11 @@ ADDRESS = {
 }
 # Seconds a thread may wait at the barrier, and the test for its threads; a lock wait that
 # never ends fails the test instead of hanging the run.
-TIMEOUT = 60
-
-T = TypeVar("T")
 
 
 @pytest.fixture(autouse=True)
 def _real_postgresql() -> None:
-    """Same policy as tests/e2e: skip without PostgreSQL, fail if real services are required."""
-    if connection.vendor != "postgresql":
-        if settings.REQUIRE_SERVICES:
-            pytest.fail(
-                "concurrency tests need PostgreSQL (set DATABASE_URL); "
-                f"the test database is {connection.vendor}"
-            )
-        pytest.skip("needs PostgreSQL")
+    require_postgresql()
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -79,41 +67,6 @@ class Answer:
 
     def __str__(self) -> str:
         return f"{self.status} {self.body.get('code', '')} {self.body.get('detail', '')}".strip()
-
-
-def run_at_once(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Run each task in a thread of its own, all released together; return results in order.
-
-    Each thread uses its own database connection and closes it when done. Exceptions raised in
-    a thread are collected and fail the test with the thread's index, never lost.
-    """
-    barrier = threading.Barrier(len(tasks))
-    results: dict[int, T] = {}
-    errors: dict[int, BaseException] = {}
-
-    def work(index: int, task: Callable[[], T]) -> None:
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            results[index] = task()
-        except BaseException as exc:
-            errors[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=work, args=(index, task), name=f"concurrent-{index}", daemon=True)
-        for index, task in enumerate(tasks)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    stuck = [thread.name for thread in threads if thread.is_alive()]
-    assert not stuck, f"threads still running after {TIMEOUT} s: {stuck}"
-    assert not errors, "unexpected exceptions in threads: " + "; ".join(
-        f"#{index}: {exc!r}" for index, exc in sorted(errors.items())
-    )
-    return [results[index] for index in range(len(tasks))]
 
 
 def guest_client(index: int, cart: Cart) -> APIClient:

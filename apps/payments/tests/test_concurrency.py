@@ -7,15 +7,13 @@ unique index on (provider, event id) and the lock on the event row.
 SQLite serialises writers, so this skips there, and fails with REQUIRE_SERVICES=1 (CI).
 """
 
-import threading
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.test import Client
 
+from apps.core.tests.concurrency import require_postgresql, run_at_once
 from apps.orders.models import OrderEvent, OrderStatus
 from apps.payments import services
 from apps.payments.models import Payment, PaymentStatus, WebhookEvent
@@ -24,48 +22,10 @@ from apps.users.models import User
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-TIMEOUT = 60
-T = TypeVar("T")
-
 
 @pytest.fixture(autouse=True)
 def _real_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        if settings.REQUIRE_SERVICES:
-            pytest.fail(
-                "concurrency tests need PostgreSQL (set DATABASE_URL); "
-                f"the test database is {connection.vendor}"
-            )
-        pytest.skip("needs PostgreSQL")
-
-
-def run_at_once(tasks: Sequence[Callable[[], T]]) -> list[T]:
-    """Run each task in its own thread, released together; return the results in order."""
-    barrier = threading.Barrier(len(tasks))
-    results: dict[int, T] = {}
-    errors: dict[int, BaseException] = {}
-
-    def work(index: int, task: Callable[[], T]) -> None:
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            results[index] = task()
-        except BaseException as exc:
-            errors[index] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=work, args=(index, task), name=f"webhook-{index}", daemon=True)
-        for index, task in enumerate(tasks)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(TIMEOUT)
-    stuck = [thread.name for thread in threads if thread.is_alive()]
-    assert not stuck, f"threads still running after {TIMEOUT} s: {stuck}"
-    assert not errors, "; ".join(f"#{i}: {exc!r}" for i, exc in sorted(errors.items()))
-    return [results[index] for index in range(len(tasks))]
+    require_postgresql()
 
 
 def test_one_event_delivered_by_ten_threads_at_once_is_applied_once(user: User) -> None:
