@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from apps.users.tasks import RETRY_OPTIONS
+from apps.core.tasks import RETRY_OPTIONS
 
 logger = logging.getLogger(__name__)
 

@@ -1,25 +1,14 @@
 """Background jobs for reports: the daily sales report."""
 
 import logging
-import smtplib
 from datetime import UTC, date, timedelta
-from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from apps.core.tasks import RETRY_OPTIONS
 
-# Failures worth retrying: the mail server or the network, not bugs in our code.
-TRANSIENT_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-RETRY_OPTIONS: dict[str, Any] = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="reports.daily_sales_report", **RETRY_OPTIONS)

@@ -1,9 +1,7 @@
 """Background jobs for users: the welcome and password-reset e-mails."""
 
 import logging
-import smtplib
 from datetime import timedelta
-from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -13,18 +11,10 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.core.tasks import RETRY_OPTIONS
+
 logger = logging.getLogger(__name__)
 
-# Failures worth retrying: the mail server or the network, not bugs in our code.
-TRANSIENT_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError)
-RETRY_OPTIONS: dict[str, Any] = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": True,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "acks_late": True,
-}
 # The most messages one sweep enqueues; the next run takes the rest.
 SWEEP_BATCH_SIZE = 500
 
