@@ -41,15 +41,9 @@ from apps.catalog.serializers import (
     VariantInputSerializer,
     VariantUpdateSerializer,
 )
+from apps.core.api import validated
 from apps.core.pagination import page_body
 from apps.users.models import User
-
-
-def _query(serializer_class: type, request: Request) -> dict[str, Any]:
-    """Validate query parameters; a bad one is a 400 problem naming the parameter."""
-    serializer = serializer_class(data=request.query_params)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _page_links(request: Request, page: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +85,7 @@ class CategoryListView(CatalogView):
         tags=["catalog"],
     )
     def get(self, request: Request) -> Response:
-        if _query(CategoryListQuerySerializer, request)["tree"]:
+        if validated(CategoryListQuerySerializer, request.query_params)["tree"]:
             return Response(selectors.category_tree())
         return Response(selectors.list_categories())
 
@@ -181,7 +175,7 @@ class ProductListView(CatalogView):
         tags=["catalog"],
     )
     def get(self, request: Request) -> Response:
-        params = _query(ProductListQuerySerializer, request)
+        params = validated(ProductListQuerySerializer, request.query_params)
         cursor, page_size, ordering = (
             params.pop("cursor", None),
             params.pop("page_size"),
@@ -215,7 +209,7 @@ class FeaturedProductsView(CatalogView):
         tags=["catalog"],
     )
     def get(self, request: Request) -> Response:
-        limit = _query(FeaturedQuerySerializer, request)["limit"]
+        limit = validated(FeaturedQuerySerializer, request.query_params)["limit"]
         return Response(selectors.featured_products(limit=limit))
 
 
@@ -351,7 +345,7 @@ class ReviewListView(CatalogView):
         parameters=[PageQuerySerializer], responses=ReviewPageSerializer, tags=["reviews"]
     )
     def get(self, request: Request, slug: str) -> Response:
-        params = _query(PageQuerySerializer, request)
+        params = validated(PageQuerySerializer, request.query_params)
         page = selectors.list_reviews(
             slug=slug, cursor=params.get("cursor"), page_size=params["page_size"]
         )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.cart import services as cart_services
 from apps.cart.views import CART_TOKEN, cart_token, request_user
 from apps.catalog.permissions import IsStaff
+from apps.core.api import validated
 from apps.core.pagination import page_body
 from apps.orders import selectors
 from apps.orders.errors import EmptyCart
@@ -53,12 +54,6 @@ def _page(request: Request, page: Any) -> dict[str, Any]:
     )
 
 
-def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class CheckoutView(APIView):
     permission_classes = [AllowAny]
 
@@ -69,7 +64,7 @@ class CheckoutView(APIView):
         tags=["checkout"],
     )
     def post(self, request: Request) -> Response:
-        data = _valid(CheckoutSerializer, request.data)
+        data = validated(CheckoutSerializer, request.data)
         user = request_user(request)
         email = data.get("email") or (user.email if user else None)
         if not email:
@@ -108,7 +103,7 @@ class OrderListView(APIView):
         tags=["orders"],
     )
     def get(self, request: Request) -> Response:
-        params = _valid(OrderListQuerySerializer, request.query_params)
+        params = validated(OrderListQuerySerializer, request.query_params)
         user: User = request.user  # type: ignore[assignment]
         page = selectors.list_orders(
             user=user,
@@ -160,7 +155,7 @@ class GuestOrderLookupView(APIView):
 
     @extend_schema(request=GuestLookupSerializer, responses=OrderSerializer, tags=["orders"])
     def post(self, request: Request) -> Response:
-        data = _valid(GuestLookupSerializer, request.data)
+        data = validated(GuestLookupSerializer, request.data)
         return Response(OrderSerializer(selectors.find_guest_order(**data)).data)
 
 
@@ -174,7 +169,7 @@ class StaffOrderListView(APIView):
         tags=["orders staff"],
     )
     def get(self, request: Request) -> Response:
-        params = _valid(StaffOrderListQuerySerializer, request.query_params)
+        params = validated(StaffOrderListQuerySerializer, request.query_params)
         page = selectors.staff_list_orders(
             status=params.get("status"),
             search=params.get("search"),
@@ -197,7 +192,7 @@ class StaffOrderTransitionView(APIView):
 
     @extend_schema(request=TransitionSerializer, responses=OrderSerializer, tags=["orders staff"])
     def post(self, request: Request, order_id: UUID) -> Response:
-        data = _valid(TransitionSerializer, request.data)
+        data = validated(TransitionSerializer, request.data)
         order: Order = selectors.staff_get_order(order_id=order_id)
         actor: User = request.user  # type: ignore[assignment]
         transition_order(order=order, to=data["to"], actor=actor, note=data["note"])
