@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalog.permissions import IsStaff
+from apps.core.api import validated
 from apps.reports import selectors
 from apps.reports.renderers import CSVRenderer
 from apps.reports.serializers import (
@@ -28,12 +29,6 @@ FORMAT = OpenApiParameter(
     "row per item.",
 )
 CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="A header row, then one row each.")
-
-
-def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class _ReportView(APIView):
@@ -65,7 +60,7 @@ class SalesReportView(_ReportView):
     )
     def get(self, request: Request) -> Response:
         """Orders, revenue, average order value and refunds per day, week or month (UTC)."""
-        params = _valid(SalesQuerySerializer, request.query_params)
+        params = validated(SalesQuerySerializer, request.query_params)
         rows = selectors.sales_by_period(
             start=params["from"], end=params["to"], interval=params["interval"]
         )
@@ -96,7 +91,7 @@ class TopProductsReportView(_ReportView):
     )
     def get(self, request: Request) -> Response:
         """The best-selling products of a range of days by revenue, then units."""
-        params = _valid(TopProductsQuerySerializer, request.query_params)
+        params = validated(TopProductsQuerySerializer, request.query_params)
         rows = selectors.top_products(start=params["from"], end=params["to"], limit=params["limit"])
         body = TopProductsReportSerializer(
             {"from": params["from"], "to": params["to"], "limit": params["limit"], "rows": rows}
