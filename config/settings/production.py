@@ -7,7 +7,12 @@ from apps.core.logging import build_logging_config
 from .base import *  # noqa: F403
 from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, env
 
-REQUIRED_VARIABLES = ("SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL")
+REQUIRED_VARIABLES = ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL"]
+# The payment provider's secrets, for the provider in use (the sandbox is off by default here).
+if env.str("PAYMENT_GATEWAY", default="sandbox") == "stripe":
+    REQUIRED_VARIABLES += ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]
+if env.bool("SANDBOX_ENABLED", default=False):
+    REQUIRED_VARIABLES += ["SANDBOX_WEBHOOK_SECRET"]
 _missing = [name for name in REQUIRED_VARIABLES if not env.str(name, default="")]
 if _missing:
     raise ImproperlyConfigured(

@@ -53,6 +53,21 @@ def test_production_names_only_what_is_missing():
     )
 
 
+def test_production_asks_for_the_payment_provider_s_secrets():
+    result = _import_settings(
+        "config.settings.production", {**PRODUCTION_ENV, "PAYMENT_GATEWAY": "stripe"}
+    )
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET." in message
+
+    result = _import_settings(
+        "config.settings.production", {**PRODUCTION_ENV, "SANDBOX_ENABLED": "true"}
+    )
+    assert result.returncode != 0
+    assert "SANDBOX_WEBHOOK_SECRET" in result.stderr.strip().splitlines()[-1]
+
+
 def test_production_starts_with_its_variables_and_debug_off():
     result = _import_settings("config.settings.production", PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
