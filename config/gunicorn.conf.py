@@ -2,7 +2,7 @@
 
     gunicorn config.wsgi -c config/gunicorn.conf.py
 
-Workers default to 2 × CPUs + 1 (sync) — or CPUs with 4 threads each when
+Workers default to 2 * CPUs + 1 (sync) — or CPUs with 4 threads each when
 GUNICORN_WORKER_CLASS=gthread; `uvicorn.workers.UvicornWorker` serves config.asgi.
 """
 
@@ -16,7 +16,7 @@ def _int(name: str, default: int) -> int:
 
 _cpus = multiprocessing.cpu_count()
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104 (inside a container)
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # inside a container
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 workers = _int("GUNICORN_WORKERS", _cpus if worker_class == "gthread" else 2 * _cpus + 1)
 threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)
