@@ -27,6 +27,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No statement may hold a connection (and its locks) longer than this; shorter than the
+# gunicorn timeout, so a slow query fails cleanly instead of the worker being killed.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS', default=15000)}"
+)
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

@@ -74,6 +74,31 @@ def test_production_starts_with_its_variables_and_debug_off():
     assert result.stdout.split() == ["False", "django.db.backends.postgresql"]
 
 
+def test_production_limits_how_long_a_statement_may_run():
+    env = {**PRODUCTION_ENV, "DB_STATEMENT_TIMEOUT_MS": "7000"}
+    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.DATABASES['default']['OPTIONS']['options'])",
+        ],
+        cwd=ROOT,
+        env={
+            **clean,
+            "DJANGO_READ_DOT_ENV_FILE": "0",
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.strip() == "-c statement_timeout=7000", result.stderr
+
+
 def test_local_settings_need_nothing():
     result = _import_settings("config.settings.local", {})
     assert result.returncode == 0, result.stderr
