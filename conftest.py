@@ -5,8 +5,8 @@ from collections.abc import Iterator
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.core.tests.helpers import client_for
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
 
@@ -32,6 +32,4 @@ def user(db: None) -> User:
 @pytest.fixture
 def auth_client(user: User) -> APIClient:
     """An API client sending a valid JWT access token for `user`."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
+    return client_for(user)

@@ -1,6 +1,5 @@
 """The catalog's query vocabulary; every method composes with the others."""
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
@@ -25,15 +24,6 @@ from apps.catalog.pricing import DiscountMap, effective_price_minor_sql
 
 if TYPE_CHECKING:
     from apps.catalog.models import Product, ProductVariant, Review  # noqa: F401
-
-
-def live_discount_q(at: datetime) -> Q:
-    """Match discounts that apply at `at`."""
-    return (
-        Q(is_active=True)
-        & (Q(starts_at__isnull=True) | Q(starts_at__lte=at))
-        & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
-    )
 
 
 class ProductQuerySet(models.QuerySet["Product"]):

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.catalog import services as catalog_services
+from apps.core.tests.helpers import client_for
 from apps.orders.models import Order, OrderEmail, OrderStatus
 from apps.payments.models import Payment, PaymentStatus, WebhookEvent
 from apps.users.tests.factories import UserFactory
@@ -48,8 +48,7 @@ def test_a_paid_order_is_confirmed_by_the_worker_after_the_webhook(
         variants=[catalog_services.VariantInput(sku="LAMP-1", price=Decimal("25.00"), stock=3)],
     )
     customer = UserFactory.create(email="ada@example.com")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(customer).access_token}")
+    client = client_for(customer)
 
     assert client.post("/api/v1/cart/items/", {"sku": "LAMP-1", "quantity": 2}).status_code == 201
     order = client.post("/api/v1/checkout/", {"shipping_address": ADDRESS}).json()

@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.cart.models import Cart, CartLine
 from apps.cart.pricing import ShippingInfo, VoucherInfo, calculate
@@ -27,7 +26,7 @@ from apps.catalog.tests.factories import (
     ProductFactory,
     ProductVariantFactory,
 )
-from apps.core.tests.helpers import assert_problem
+from apps.core.tests.helpers import assert_problem, client_for
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
 
@@ -74,12 +73,6 @@ def item_url(line_id: int) -> str:
 def token(value: str | None) -> dict[str, str]:
     """Return the headers that send an anonymous cart's token (none for None)."""
     return {TOKEN_HEADER: value} if value else {}
-
-
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 def lines_of(cart: Cart) -> dict[str, int]:

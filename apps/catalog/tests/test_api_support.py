@@ -12,12 +12,11 @@ from urllib.parse import parse_qs, urlparse
 
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.catalog import services
 from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
 from apps.catalog.services import VariantInput
-from apps.users.models import User
+from apps.core.tests.helpers import client_for
 from apps.users.tests.factories import StaffUserFactory, UserFactory
 
 API = "/api/v1/"
@@ -66,13 +65,6 @@ def discount_url(pk: int) -> str:
 
 
 # --- Clients --------------------------------------------------------------------------------
-
-
-def client_for(user: User) -> APIClient:
-    """Return an API client sending a valid JWT access token for `user`."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 def staff_client() -> APIClient:

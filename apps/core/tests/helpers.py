@@ -2,7 +2,18 @@
 
 from typing import Any
 
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
 from apps.core.problems import PROBLEM_CONTENT_TYPE
+from apps.users.models import User
+
+
+def client_for(user: User) -> APIClient:
+    """Return an API client sending a valid JWT access token for `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
 
 
 def assert_problem(response: Any, status: int, code: str, *, field: str | None = None) -> dict:

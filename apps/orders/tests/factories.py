@@ -14,13 +14,13 @@ import factory
 from django.conf import settings
 from factory.django import DjangoModelFactory
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.cart import services as cart_services
 from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsage
 from apps.catalog.cache import bump_catalog_version
 from apps.catalog.models import ProductVariant
 from apps.catalog.tests.factories import DiscountFactory, ProductFactory, ProductVariantFactory
+from apps.core.tests.helpers import client_for
 from apps.orders.models import (
     IdempotencyKey,
     Order,
@@ -65,13 +65,6 @@ def transition_url(order: Order) -> str:
 
 
 # --- Clients --------------------------------------------------------------------------------
-
-
-def client_for(user: User) -> APIClient:
-    """Return an API client signed in as `user` with a JWT."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
 
 
 def staff_client() -> tuple[APIClient, User]:
