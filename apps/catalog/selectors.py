@@ -4,6 +4,7 @@ Every answer is cached under the catalog version (see `apps.catalog.cache`), and
 later than the next discount start or end, so a cached price is never stale.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -63,6 +64,24 @@ class ProductFilters:
 # --- Discounts ------------------------------------------------------------------------------
 
 
+def _children(rows: Iterable[dict[str, Any]]) -> dict[int | None, list[int]]:
+    """Return each category id's direct children, from category rows."""
+    children: dict[int | None, list[int]] = {}
+    for row in rows:
+        children.setdefault(row["parent_id"], []).append(row["id"])
+    return children
+
+
+def _subtree(root: int, children: dict[int | None, list[int]]) -> list[int]:
+    """Return `root` and every category below it."""
+    ids, stack = [], [root]
+    while stack:
+        current = stack.pop()
+        ids.append(current)
+        stack.extend(children.get(current, []))
+    return ids
+
+
 def _load_discount_map(at: datetime) -> DiscountMap:
     # One query: every active discount that has not ended; which are live now and when the
     # next one starts or ends is worked out here.
@@ -78,10 +97,7 @@ def _load_discount_map(at: datetime) -> DiscountMap:
         discounts.append(discount)
         if ends_at is not None:
             boundaries.append(ends_at)
-    children: dict[int | None, list[int]] = {}
-    for category in _category_rows():
-        children.setdefault(category["parent_id"], []).append(category["id"])
-
+    children = _children(_category_rows())
     by_product: dict[Any, Decimal] = {}
     by_category: dict[int, Decimal] = {}
     for discount in discounts:
@@ -91,11 +107,8 @@ def _load_discount_map(at: datetime) -> DiscountMap:
             by_product[pid] = max(percent, by_product.get(pid, Decimal(0)))
             continue
         # A category discount covers its whole subtree.
-        stack = [discount["category_id"]]
-        while stack:
-            category_id = stack.pop()
+        for category_id in _subtree(discount["category_id"], children):
             by_category[category_id] = max(percent, by_category.get(category_id, Decimal(0)))
-            stack.extend(children.get(category_id, []))
     return DiscountMap(
         by_product=by_product,
         by_category=by_category,
@@ -209,12 +222,7 @@ def category_subtree_ids(slug: str) -> list[int] | None:
     root = next((cid for cid, r in by_id.items() if r["slug"] == slug), None)
     if root is None:
         return None
-    ids, stack = [], [root]
-    while stack:
-        current = stack.pop()
-        ids.append(current)
-        stack.extend(cid for cid, r in by_id.items() if r["parent_id"] == current)
-    return ids
+    return _subtree(root, _children(by_id.values()))
 
 
 def _breadcrumbs(category_id: int) -> list[dict[str, str]]:
