@@ -5,10 +5,7 @@ from typing import Any
 from apps.cart.fetch import CartInfo, cart_totals, fetch_cart_info
 from apps.cart.models import Cart, ShippingMethod
 from apps.cart.pricing import Totals
-
-
-def _money(amount: Any) -> str:
-    return f"{amount:.2f}"
+from apps.core.money import format_money
 
 
 def cart_data(cart: Cart | None) -> dict[str, Any]:
@@ -28,10 +25,10 @@ def cart_data(cart: Cart | None) -> dict[str, Any]:
                 "options": priced.line.options,
                 "product": {"slug": priced.line.product_slug, "name": priced.line.product_name},
                 "quantity": priced.line.quantity,
-                "unit_list_price": _money(priced.line.unit_list_price),
-                "discount_percent": _money(priced.line.discount_percent),
-                "unit_price": _money(priced.unit_price),
-                "line_total": _money(priced.line_total),
+                "unit_list_price": format_money(priced.line.unit_list_price, totals.currency),
+                "discount_percent": f"{priced.line.discount_percent:.2f}",
+                "unit_price": format_money(priced.unit_price, totals.currency),
+                "line_total": format_money(priced.line_total, totals.currency),
                 "available": priced.line.available,
                 "available_quantity": max(priced.line.stock, 0),
             }
@@ -39,7 +36,7 @@ def cart_data(cart: Cart | None) -> dict[str, Any]:
         ],
         "voucher": {
             "code": info.voucher.code,
-            "discount": _money(totals.voucher_discount),
+            "discount": format_money(totals.voucher_discount, totals.currency),
             "problem": totals.voucher_problem,
         }
         if info.voucher
@@ -47,7 +44,7 @@ def cart_data(cart: Cart | None) -> dict[str, Any]:
         "shipping_method": {
             "id": info.shipping.id,
             "name": info.shipping.name,
-            "price": _money(totals.shipping_total),
+            "price": format_money(totals.shipping_total, totals.currency),
         }
         if info.shipping
         else None,
@@ -59,12 +56,12 @@ def cart_data(cart: Cart | None) -> dict[str, Any]:
 def _totals(totals: Totals) -> dict[str, Any]:
     return {
         "currency": totals.currency,
-        "subtotal": _money(totals.subtotal),
-        "discount_total": _money(totals.discount_total),
-        "voucher_discount": _money(totals.voucher_discount),
-        "shipping_total": _money(totals.shipping_total),
-        "tax_total": _money(totals.tax_total),
-        "total": _money(totals.total),
+        "subtotal": format_money(totals.subtotal, totals.currency),
+        "discount_total": format_money(totals.discount_total, totals.currency),
+        "voucher_discount": format_money(totals.voucher_discount, totals.currency),
+        "shipping_total": format_money(totals.shipping_total, totals.currency),
+        "tax_total": format_money(totals.tax_total, totals.currency),
+        "total": format_money(totals.total, totals.currency),
         "prices_include_tax": totals.prices_include_tax,
         "tax_rate": f"{totals.tax_rate}",
     }
@@ -88,8 +85,10 @@ def list_shipping_methods() -> list[dict[str, Any]]:
         {
             "id": method.pk,
             "name": method.name,
-            "price": _money(method.price),
-            "free_above": _money(method.free_above) if method.free_above is not None else None,
+            "price": format_money(method.price),
+            "free_above": format_money(method.free_above)
+            if method.free_above is not None
+            else None,
         }
         for method in ShippingMethod.objects.filter(is_active=True)
     ]

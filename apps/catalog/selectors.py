@@ -20,7 +20,7 @@ from apps.catalog.pricing import DiscountMap, compare_at_price, effective_price
 from apps.catalog.querysets import ProductQuerySet
 from apps.core.errors import DomainError, NotFound
 from apps.core.keyset import KeysetOrder, paginate_keyset
-from apps.core.money import quantize
+from apps.core.money import format_money
 
 Ordering = Literal[
     "created_at", "-created_at", "name", "-name", "price", "-price", "rating", "-rating"
@@ -252,7 +252,7 @@ def list_tags() -> list[dict[str, Any]]:
 
 
 def _money(amount: Decimal | None, currency: str) -> str | None:
-    return None if amount is None else f"{quantize(amount, currency)}"
+    return None if amount is None else format_money(amount, currency)
 
 
 def _rating(average: Any) -> float | None:

@@ -17,3 +17,8 @@ def quantize(amount: Decimal, currency: str | None = None) -> Decimal:
     """Round an amount half-up to the minor unit of its currency."""
     places = _MINOR_UNITS.get((currency or default_currency()).upper(), 2)
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal, currency: str | None = None) -> str:
+    """Return an amount as the API writes it: a string with the currency's minor unit."""
+    return f"{quantize(amount, currency)}"
