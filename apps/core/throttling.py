@@ -25,3 +25,12 @@ class UserRateThrottle(_LiveRatesMixin, throttling.UserRateThrottle):
 
 class ScopedRateThrottle(_LiveRatesMixin, throttling.ScopedRateThrottle):
     """Limit a sensitive action (login, registration, password reset) by its own scope."""
+
+
+# For views with a tight scope of their own (`throttle_scope`), on top of the per-client
+# limits every view has (REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]).
+SCOPED_THROTTLES: list[type[throttling.BaseThrottle]] = [
+    AnonRateThrottle,
+    UserRateThrottle,
+    ScopedRateThrottle,
+]

@@ -16,6 +16,7 @@ from apps.cart.views import CART_TOKEN, cart_token, request_user
 from apps.catalog.permissions import IsStaff
 from apps.core.api import validated
 from apps.core.pagination import page_body
+from apps.core.throttling import SCOPED_THROTTLES
 from apps.orders import selectors
 from apps.orders.errors import EmptyCart
 from apps.orders.idempotency import run_idempotent
@@ -34,7 +35,6 @@ from apps.orders.serializers import (
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.orders.services.lifecycle import cancel_order, transition_order
 from apps.users.models import User
-from apps.users.views import SCOPED_THROTTLES
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

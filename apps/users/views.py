@@ -1,18 +1,16 @@
 """HTTP endpoints for registration, tokens, the current user and password flows."""
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
-from apps.core.throttling import ScopedRateThrottle
+from apps.core.throttling import SCOPED_THROTTLES
 from apps.users import services
 from apps.users.models import User
 from apps.users.serializers import (
@@ -25,11 +23,6 @@ from apps.users.serializers import (
     RegisterSerializer,
     UserSerializer,
 )
-
-SCOPED_THROTTLES: list[type[BaseThrottle]] = [
-    *cast(list[type[BaseThrottle]], api_settings.DEFAULT_THROTTLE_CLASSES),
-    ScopedRateThrottle,
-]
 
 
 class _PublicView(APIView):
