@@ -53,6 +53,9 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_prometheus",
 ]
 LOCAL_APPS = [
     "apps.core",
@@ -62,10 +65,12 @@ LOCAL_APPS = [
     "apps.orders",
     "apps.payments",
     "apps.reports",
+    "apps.storefront",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.TimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -75,11 +80,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "apps.users.middleware.LastSeenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # ETag on GET answers and 304 for a matching If-None-Match.
     "django.middleware.http.ConditionalGetMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
