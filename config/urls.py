@@ -1,9 +1,8 @@
-"""Root URL configuration: health, admin, the versioned API and its documentation."""
+"""Root URL configuration: health, admin, the versioned API, its documentation, the shop."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import views as core_views
@@ -18,10 +17,10 @@ api_v1_patterns = [
 ]
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="index.html"), name="index"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
     path("version", core_views.version, name="version"),
+    path("metrics", core_views.metrics, name="metrics"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/v1/", include((api_v1_patterns, "v1"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -29,6 +28,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Last: every other path under /api/ is a 404 problem, never an HTML page.
     re_path(r"^api/", core_views.ApiNotFoundView.as_view(), name="api-not-found"),
+    path("", include("apps.storefront.urls", namespace="storefront")),
 ]
 
 handler400 = "apps.core.views.bad_request"

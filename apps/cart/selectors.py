@@ -2,8 +2,10 @@
 
 from typing import Any
 
+from django.db.models import Q, Sum
+
 from apps.cart.fetch import CartInfo, cart_totals, fetch_cart_info
-from apps.cart.models import Cart, ShippingMethod
+from apps.cart.models import Cart, CartLine, ShippingMethod
 from apps.cart.pricing import Totals
 from apps.core.money import format_money
 
@@ -92,3 +94,12 @@ def list_shipping_methods() -> list[dict[str, Any]]:
         }
         for method in ShippingMethod.objects.filter(is_active=True)
     ]
+
+
+def cart_item_count(*, user_id: Any, token: str | None) -> int:
+    """Return how many items the caller's cart holds, in one query (for a page header)."""
+    if user_id is None and not token:
+        return 0
+    owner = Q(cart__user_id=user_id) if user_id is not None else Q(cart__token=token)
+    total = CartLine.objects.filter(owner).aggregate(n=Sum("quantity"))["n"]
+    return int(total or 0)

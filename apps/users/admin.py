@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 
-from apps.users.models import User
+from apps.users.models import Address, User
 
 
 class UserCreationForm(BaseUserCreationForm[User]):
@@ -51,3 +51,13 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin[Address]):
+    list_display = ("name", "user", "city", "country", "is_default", "created_at")
+    list_filter = ("is_default", "country")
+    search_fields = ("name", "user__email", "line1", "city", "postal_code")
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("created_at", "updated_at")

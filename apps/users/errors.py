@@ -1,6 +1,6 @@
 """Errors raised by the user services."""
 
-from apps.core.errors import Conflict, DomainError, InvalidToken
+from apps.core.errors import Conflict, DomainError, InvalidToken, NotFound
 
 
 class EmailAlreadyRegistered(Conflict):
@@ -22,3 +22,10 @@ class InvalidRefreshToken(InvalidToken):
 
     code = "token_not_valid"
     title = "Token invalid or expired"
+
+
+class AddressNotFound(NotFound):
+    """The address does not exist or belongs to another customer."""
+
+    code = "address_not_found"
+    title = "Address not found"

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from apps.core.models import TimeStampedModel
 from apps.users.querysets import UserManager, normalize_email
 
 
@@ -63,3 +64,33 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Address(TimeStampedModel):
+    """A shipping address a customer saved; at most one of theirs is the default."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="addresses")
+    name = models.CharField(max_length=150, help_text="Who receives the parcel.")
+    line1 = models.CharField("address line 1", max_length=200)
+    line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. GB.")
+    phone = models.CharField(max_length=32, blank=True)
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-is_default", "-created_at"]
+        constraints = [
+            # The database, not only the service, guarantees a single default per customer.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_default=True),
+                name="users_address_one_default_per_user",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="users_address_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.line1}, {self.city}"

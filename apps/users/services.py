@@ -21,7 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.core.errors import InvalidToken
 from apps.users import tasks
 from apps.users.errors import EmailAlreadyRegistered, InvalidPassword, InvalidRefreshToken
-from apps.users.models import User
+from apps.users.models import Address, User
 from apps.users.querysets import normalize_email
 
 
@@ -174,3 +174,86 @@ def touch_last_seen(*, user: User) -> bool:
         .update(last_seen_at=now)
     )
     return bool(updated)
+
+
+# --- Saved addresses ------------------------------------------------------------------------
+
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country", "phone")
+
+
+def _clear_default(user: User) -> None:
+    Address.objects.filter(user=user, is_default=True).update(is_default=False)
+
+
+def create_address(
+    *,
+    user: User,
+    name: str,
+    line1: str,
+    city: str,
+    postal_code: str,
+    country: str,
+    line2: str = "",
+    phone: str = "",
+    is_default: bool = False,
+) -> Address:
+    """Save a shipping address for the user; their first address becomes the default."""
+    with transaction.atomic():
+        # Lock the user's row: two concurrent "make default" writes take turns.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+        first = not Address.objects.filter(user=user).exists()
+        if is_default and not first:
+            _clear_default(user)
+        return Address.objects.create(
+            user=user,
+            name=name.strip(),
+            line1=line1.strip(),
+            line2=line2.strip(),
+            city=city.strip(),
+            postal_code=postal_code.strip(),
+            country=country.strip().upper(),
+            phone=phone.strip(),
+            is_default=is_default or first,
+        )
+
+
+def update_address(*, address: Address, **changes: str) -> Address:
+    """Change an address's fields (not whether it is the default: see `set_default_address`)."""
+    unknown = set(changes) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise TypeError(f"update_address() got unexpected fields: {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        value = value.strip()
+        setattr(address, field, value.upper() if field == "country" else value)
+    address.save(update_fields=[*changes, "updated_at"])
+    return address
+
+
+def set_default_address(*, address: Address) -> Address:
+    """Make this the user's default address (the previous default stops being it)."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=address.user_id).values_list(
+            "pk", flat=True
+        ).first()
+        Address.objects.filter(user_id=address.user_id, is_default=True).exclude(
+            pk=address.pk
+        ).update(is_default=False)
+        address.is_default = True
+        address.save(update_fields=["is_default", "updated_at"])
+    return address
+
+
+def delete_address(*, address: Address) -> None:
+    """Delete a saved address; when it was the default, the newest other one becomes default."""
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=address.user_id).values_list(
+            "pk", flat=True
+        ).first()
+        was_default = address.is_default
+        user_id = address.user_id
+        address.delete()
+        if was_default:
+            successor = Address.objects.filter(user_id=user_id).order_by("-created_at").first()
+            if successor is not None:
+                successor.is_default = True
+                successor.save(update_fields=["is_default", "updated_at"])

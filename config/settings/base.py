@@ -7,6 +7,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 from apps.core.logging import build_logging_config
 
@@ -31,13 +32,21 @@ ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+# Staff must pass a TOTP second factor to use the admin (on in production; off locally so the
+# demo admin works without enrolling a device).
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=False)
+# Sales dashboard: variants at or below this stock are "low"; paid orders not fulfilled after
+# this many days need attention.
+DASHBOARD_LOW_STOCK_THRESHOLD = env.int("DASHBOARD_LOW_STOCK_THRESHOLD", default=5)
+DASHBOARD_FULFILMENT_DAYS = env.int("DASHBOARD_FULFILMENT_DAYS", default=2)
 
 RELEASE = env.str("RELEASE", default="dev")
 GIT_COMMIT = env.str("GIT_COMMIT", default="unknown")
 
 # --- Applications ---------------------------------------------------------------------------
 DJANGO_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the Emporium site: roles, sales dashboard, optional 2FA.
+    "apps.core.apps.EmporiumAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,6 +83,7 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "apps.core.middleware.TimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,6 +109,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.storefront.context_processors.storefront",
             ],
         },
     },
@@ -152,6 +163,10 @@ PASSWORD_RESET_URL = env.str(
     "PASSWORD_RESET_URL", default="http://127.0.0.1:8000/account/reset/{uid}/{token}/"
 )
 
+# Session sign-in of the storefront.
+LOGIN_URL = "storefront:login"
+LOGIN_REDIRECT_URL = "storefront:account"
+
 # --- Shop -----------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 # Seconds a cached catalog answer lives at most (a write invalidates it at once anyway).
@@ -185,9 +200,8 @@ SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="sandbox-webh
 SANDBOX_WEBHOOK_URL = env.str(
     "SANDBOX_WEBHOOK_URL", default="http://127.0.0.1:8000/api/v1/payments/webhooks/sandbox/"
 )
-SANDBOX_PAY_URL = env.str(
-    "SANDBOX_PAY_URL", default="http://127.0.0.1:8000/api/v1/payments/sandbox/{intent}/pay/"
-)
+# The sandbox's hosted pay page (the storefront serves it); a path works on any host and port.
+SANDBOX_PAY_URL = env.str("SANDBOX_PAY_URL", default="/pay/sandbox/{intent}/")
 # Stripe: the secret API key, the webhook endpoint's signing secret (whsec_...), and the API
 # address (only changed to point the client at a mock).
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
@@ -359,3 +373,41 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="console")  # "console" or "json"
 LOGGING = build_logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+
+# --- Content Security Policy (django-csp) ---------------------------------------------------
+# No inline script anywhere; the storefront and the admin load everything from our origin.
+# Swagger UI and Redoc (drf-spectacular's sidecar pages) start themselves with inline script,
+# so those two documentation pages go without a policy.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Where browsers report violations (e.g. a Sentry security endpoint); unset: no reports.
+if CSP_REPORT_URI := env.str("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [CSP_REPORT_URI]  # type: ignore[index]
+
+# --- Metrics (Prometheus at /metrics) -------------------------------------------------------
+# Direct requests from these networks may read /metrics; anyone else needs the bearer token.
+METRICS_ALLOWED_NETWORKS: list[str] = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# --- Error tracking and tracing (off unless their variables are set) ------------------------
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="emporium")

@@ -25,4 +25,4 @@ def test_admin_refuses_a_wrong_password_and_admits_staff(page: Page) -> None:
     expect(page.locator(".errornote")).to_contain_text("correct e-mail address and password")
 
     admin_login(page, staff.email, PASSWORD)
-    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("heading", name="Back office", exact=True)).to_be_visible()

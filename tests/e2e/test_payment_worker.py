@@ -53,7 +53,7 @@ def test_a_paid_order_is_confirmed_by_the_worker_after_the_webhook(
     assert client.post("/api/v1/cart/items/", {"sku": "LAMP-1", "quantity": 2}).status_code == 201
     order = client.post("/api/v1/checkout/", {"shipping_address": ADDRESS}).json()
     payment = client.post(f"/api/v1/orders/{order['id']}/pay/").json()
-    intent = payment["redirect_url"].rstrip("/").split("/")[-2]
+    intent = payment["redirect_url"].rstrip("/").split("/")[-1]
 
     paid = APIClient().post(
         f"/api/v1/payments/sandbox/{intent}/pay/",

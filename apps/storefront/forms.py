@@ -1,0 +1,298 @@
+"""Forms of the storefront: they shape and check what people type; services apply the rules."""
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from apps.catalog.selectors import ORDERINGS
+from apps.core.errors import DomainError
+from apps.users.models import Address
+
+ORDERING_LABELS = {
+    "-created_at": "Newest first",
+    "created_at": "Oldest first",
+    "price": "Price: low to high",
+    "-price": "Price: high to low",
+    "-rating": "Best rated",
+    "rating": "Lowest rated",
+    "name": "Name: A to Z",
+    "-name": "Name: Z to A",
+}
+RATING_CHOICES = [("", "Any rating"), ("4", "4 stars and up"), ("3", "3 stars and up")]
+RATING_CHOICES += [("2", "2 stars and up"), ("1", "1 star and up")]
+
+
+def add_domain_errors(
+    form: forms.Form, error: DomainError, *, fields: Mapping[str, str], fallback: bool = True
+) -> None:
+    """Show a service's error on the form: next to the fields it names, else above the form.
+
+    `fields` maps the service's field names to the form's (e.g. "password" → "password1");
+    without `fallback`, an error that names no field of the form is left to the caller.
+    """
+    placed = False
+    for name, messages in (error.errors or {}).items():
+        field = fields.get(name, name)
+        if field in form.fields:
+            form.add_error(field, messages if isinstance(messages, list) else [messages])
+            placed = True
+    if not placed and fallback:
+        form.add_error(None, error.detail)
+
+
+class ProductFilterForm(forms.Form):
+    """The filters and ordering of a product list; the same ones the API's list offers."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    tag = forms.ChoiceField(label="Tag", required=False, choices=[])
+    price_min = forms.DecimalField(
+        label="Min price", required=False, min_value=Decimal(0), max_digits=10, decimal_places=2
+    )
+    price_max = forms.DecimalField(
+        label="Max price", required=False, min_value=Decimal(0), max_digits=10, decimal_places=2
+    )
+    in_stock = forms.BooleanField(label="In stock only", required=False)
+    rating_min = forms.ChoiceField(label="Rating", required=False, choices=RATING_CHOICES)
+    ordering = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[("", "Default")] + [(key, ORDERING_LABELS[key]) for key in ORDERINGS],
+    )
+    cursor = forms.CharField(required=False, widget=forms.HiddenInput, max_length=500)
+
+    def __init__(self, *args: Any, tags: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tag"].choices = [("", "Any tag")] + [(t["slug"], t["name"]) for t in tags]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("price_min"), cleaned.get("price_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("price_max", "The maximum price must not be lower than the minimum.")
+            cleaned.pop("price_min", None)  # a range that cannot match is left out whole
+        return cleaned
+
+    def selector_arguments(self) -> dict[str, Any]:
+        """Return the valid filters as `ProductFilters` fields plus ordering and cursor."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        rating = data.get("rating_min")
+        return {
+            "search": (data.get("q") or "").strip() or None,
+            "tag": data.get("tag") or None,
+            "price_min": data.get("price_min"),
+            "price_max": data.get("price_max"),
+            "in_stock": True if data.get("in_stock") else None,
+            "rating_min": Decimal(rating) if rating else None,
+            "ordering": data.get("ordering") or None,
+            "cursor": data.get("cursor") or None,
+        }
+
+
+class AddToCartForm(forms.Form):
+    sku = forms.ChoiceField(label="Variant", widget=forms.RadioSelect, choices=[])
+    quantity = forms.IntegerField(label="Quantity", min_value=1, initial=1)
+
+    def __init__(self, *args: Any, variants: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].max_value = settings.CART_MAX_QUANTITY  # type: ignore[attr-defined]
+        self.fields["quantity"].widget.attrs.update(
+            {"max": settings.CART_MAX_QUANTITY, "inputmode": "numeric"}
+        )
+        self.fields["sku"].choices = [(v["sku"], v["name"]) for v in variants]  # type: ignore[attr-defined]
+        in_stock = [v["sku"] for v in variants if v["in_stock"]]
+        if in_stock and not self.is_bound:
+            self.initial.setdefault("sku", in_stock[0])
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label="Rating",
+        coerce=int,
+        choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(
+        label="Your review", max_length=5000, required=False, widget=forms.Textarea({"rows": 5})
+    )
+
+
+class CartLineForm(forms.Form):
+    quantity = forms.IntegerField(label="Quantity", min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].max_value = settings.CART_MAX_QUANTITY  # type: ignore[attr-defined]
+
+
+class VoucherForm(forms.Form):
+    code = forms.CharField(label="Voucher code", max_length=40)
+
+
+class ShippingForm(forms.Form):
+    shipping_method = forms.TypedChoiceField(
+        label="Shipping method", coerce=int, choices=[], widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: Any, methods: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["shipping_method"].choices = [  # type: ignore[attr-defined]
+            (m["id"], f"{m['name']} ({m['price']})") for m in methods
+        ]
+
+
+class AddressFields(forms.Form):
+    """The fields of a postal address, shared by checkout and the address book."""
+
+    name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput({"autocomplete": "name"})
+    )
+    line1 = forms.CharField(
+        label="Address line 1",
+        max_length=200,
+        widget=forms.TextInput({"autocomplete": "address-line1"}),
+    )
+    line2 = forms.CharField(
+        label="Address line 2",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "address-line2"}),
+    )
+    city = forms.CharField(
+        label="City", max_length=100, widget=forms.TextInput({"autocomplete": "address-level2"})
+    )
+    postal_code = forms.CharField(
+        label="Postal code",
+        max_length=20,
+        widget=forms.TextInput({"autocomplete": "postal-code"}),
+    )
+    country = forms.RegexField(
+        label="Country code",
+        regex=r"^[A-Za-z]{2}$",
+        max_length=2,
+        min_length=2,
+        help_text="Two letters, e.g. GB, FR, DE.",
+        error_messages={"invalid": "Enter the two-letter country code, e.g. GB."},
+        widget=forms.TextInput({"autocomplete": "country", "size": 3}),
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=32,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
+    )
+
+    def clean_country(self) -> str:
+        return str(self.cleaned_data["country"]).upper()
+
+    def address_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in ADDRESS_FIELD_NAMES}
+
+
+ADDRESS_FIELD_NAMES = ("name", "line1", "line2", "city", "postal_code", "country", "phone")
+
+
+class AddressForm(AddressFields):
+    is_default = forms.BooleanField(label="Use as my default address", required=False)
+
+    @classmethod
+    def for_address(cls, address: Address) -> "AddressForm":
+        initial = {name: getattr(address, name) for name in ADDRESS_FIELD_NAMES}
+        return cls(initial={**initial, "is_default": address.is_default})
+
+
+class CheckoutForm(AddressFields):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput({"autocomplete": "email"}))
+    shipping_method = forms.TypedChoiceField(
+        label="Shipping method", coerce=int, choices=[], widget=forms.RadioSelect
+    )
+    save_address = forms.BooleanField(label="Save this address to my account", required=False)
+
+    field_order = ["email", *ADDRESS_FIELD_NAMES, "shipping_method", "save_address"]
+
+    def __init__(
+        self, *args: Any, methods: list[dict[str, Any]], signed_in: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if signed_in:
+            del self.fields["email"]  # the order goes to the account's address
+        else:
+            del self.fields["save_address"]
+        if methods:
+            self.fields["shipping_method"].choices = [  # type: ignore[attr-defined]
+                (m["id"], f"{m['name']} ({m['price']})") for m in methods
+            ]
+        else:
+            del self.fields["shipping_method"]
+
+
+class SandboxPayForm(forms.Form):
+    card_number = forms.CharField(
+        label="Card number",
+        max_length=30,
+        widget=forms.TextInput({"autocomplete": "cc-number", "inputmode": "numeric"}),
+    )
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput({"autocomplete": "email", "autofocus": True})
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput({"autocomplete": "current-password"}),
+    )
+
+
+class RegisterForm(forms.Form):
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput({"autocomplete": "name"}),
+    )
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput({"autocomplete": "email"}))
+    password1 = forms.CharField(
+        label="Password", strip=False, widget=forms.PasswordInput({"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Password (again)",
+        strip=False,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", ValidationError("The two passwords differ."))
+        return cleaned
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label="E-mail", widget=forms.EmailInput({"autocomplete": "email"}))
+
+
+class SetPasswordForm(forms.Form):
+    new_password1 = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label="New password (again)",
+        strip=False,
+        widget=forms.PasswordInput({"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", ValidationError("The two passwords differ."))
+        return cleaned

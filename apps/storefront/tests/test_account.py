@@ -1,0 +1,373 @@
+"""Account pages: register, sign in and out, password reset, orders and saved addresses."""
+
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.test import Client
+
+from apps.cart.models import Cart
+from apps.orders.models import Order, OrderStatus
+from apps.orders.tests.factories import buy, make_variant
+from apps.storefront.tests.helpers import add_to_cart, browser_for, first_variant, stock_product
+from apps.users import services as user_services
+from apps.users.models import Address, User
+from apps.users.tests.factories import DEFAULT_PASSWORD, NEW_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Capture = Callable[..., AbstractContextManager[Any]]
+
+
+# --- Register, sign in, sign out ------------------------------------------------------------
+
+
+def test_register_signs_in_and_keeps_the_cart() -> None:
+    client = Client()
+    product = stock_product()
+    add_to_cart(client, product, quantity=2)
+    response = client.post(
+        "/account/register/",
+        {
+            "full_name": "Ada Lovelace",
+            "email": "Ada@Example.com",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/account/"
+    user = User.objects.get(email="ada@example.com")
+    assert client.get("/account/").status_code == 200
+    assert Cart.objects.get(user=user).lines.get().quantity == 2
+
+
+def test_register_errors_are_shown_next_to_fields_and_keep_the_input() -> None:
+    UserFactory.create(email="taken@example.com")
+    response = Client().post(
+        "/account/register/",
+        {"full_name": "Me", "email": "TAKEN@example.com", "password1": NEW_PASSWORD,
+         "password2": NEW_PASSWORD},
+    )  # fmt: skip
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "An account with this e-mail address already exists." in body
+    assert 'value="TAKEN@example.com"' in body
+    assert 'value="Me"' in body
+    assert NEW_PASSWORD not in body  # passwords are never sent back
+
+    weak = Client().post(
+        "/account/register/",
+        {"email": "new@example.com", "password1": "123", "password2": "123"},
+    )
+    assert weak.status_code == 400
+    assert "too short" in weak.content.decode()
+    mismatch = Client().post(
+        "/account/register/",
+        {"email": "new@example.com", "password1": NEW_PASSWORD, "password2": "other-words-here"},
+    )
+    assert "The two passwords differ." in mismatch.content.decode()
+    assert not User.objects.filter(email="new@example.com").exists()
+
+
+def test_login_with_a_wrong_password_is_a_form_error() -> None:
+    user = UserFactory.create()
+    response = Client().post("/account/login/", {"email": user.email, "password": "wrong"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "The e-mail address or the password is not correct." in body
+    assert f'value="{user.email}"' in body
+
+
+def test_login_merges_the_session_cart_into_the_users_cart() -> None:
+    user: User = UserFactory.create()
+    kept, shared, new = stock_product(), stock_product(), stock_product()
+    # The customer's own cart from an earlier visit...
+    earlier = browser_for(user)
+    add_to_cart(earlier, kept)
+    add_to_cart(earlier, shared, quantity=1)
+    # ...and a cart filled while signed out in another browser.
+    client = Client()
+    add_to_cart(client, shared, quantity=2)
+    add_to_cart(client, new, quantity=3)
+    anonymous = Cart.objects.get(token=client.session["storefront:cart_token"])
+
+    response = client.post(
+        "/account/login/", {"email": user.email, "password": DEFAULT_PASSWORD, "next": "/cart/"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/cart/"
+    cart = Cart.objects.get(user=user)
+    quantities = {line.variant_id: line.quantity for line in cart.lines.all()}
+    assert quantities == {
+        first_variant(kept).pk: 1,
+        first_variant(shared).pk: 3,
+        first_variant(new).pk: 3,
+    }
+    assert not Cart.objects.filter(pk=anonymous.pk).exists()
+    assert "storefront:cart_token" not in client.session
+    assert 'id="cart-count" aria-label="items in cart">7<' in client.get("/cart/").content.decode()
+
+
+def test_login_ignores_an_outside_next_target() -> None:
+    user = UserFactory.create()
+    response = Client().post(
+        "/account/login/",
+        {"email": user.email, "password": DEFAULT_PASSWORD, "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/account/"
+
+
+def test_logout_is_a_post_and_ends_the_session() -> None:
+    browser = browser_for(UserFactory.create())
+    assert browser.get("/account/logout/").status_code == 405
+    assert browser.post("/account/logout/").status_code == 302
+    response = browser.get("/account/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/login/")
+
+
+def test_forms_carry_csrf_and_posts_without_it_are_refused() -> None:
+    product = stock_product()
+    client = Client(enforce_csrf_checks=True)
+    for url in ["/account/login/", "/account/register/", "/account/password-reset/"]:
+        assert "csrfmiddlewaretoken" in client.get(url).content.decode()
+    assert client.post(f"/p/{product.slug}/add/", {"sku": "x", "quantity": 1}).status_code == 403
+    assert client.post("/account/login/", {"email": "a@b.c", "password": "x"}).status_code == 403
+
+
+# --- Password reset -------------------------------------------------------------------------
+
+
+def test_password_reset_by_email_link(django_capture_on_commit_callbacks: Capture) -> None:
+    user: User = UserFactory.create()
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/account/password-reset/", {"email": user.email.upper()})
+    assert response.status_code == 302
+    (message,) = mail.outbox
+    link = re.search(r"http://\S+/account/reset/(\S+)/(\S+)/", str(message.body))
+    assert link is not None
+    path = f"/account/reset/{link.group(1)}/{link.group(2)}/"
+    assert 'id="id_new_password1"' in client.get(path).content.decode()
+
+    mismatch = client.post(path, {"new_password1": NEW_PASSWORD, "new_password2": "different"})
+    assert mismatch.status_code == 400
+    done = client.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert done["Location"] == "/account/login/"
+    user.refresh_from_db()
+    assert user.check_password(NEW_PASSWORD)
+    again = client.post(
+        path, {"new_password1": "yet-another-phrase", "new_password2": "yet-another-phrase"}
+    )
+    assert again.status_code == 400
+    assert "invalid or has expired" in again.content.decode()
+
+
+def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/account/password-reset/", {"email": "nobody@example.com"}, follow=True
+        )
+    assert "If an account uses this address" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_a_weak_new_password_is_a_field_error() -> None:
+    user: User = UserFactory.create()
+    uid = user_services.password_reset_uid(user)
+    token = default_token_generator.make_token(user)
+    response = Client().post(
+        f"/account/reset/{uid}/{token}/", {"new_password1": "abc", "new_password2": "abc"}
+    )
+    assert response.status_code == 400
+    assert "too short" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(DEFAULT_PASSWORD)
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+def test_order_history_and_detail_with_events() -> None:
+    user: User = UserFactory.create()
+    order = buy({make_variant(product_name="Globe"): 1}, user=user)
+    browser = browser_for(user)
+    history = browser.get("/account/").content.decode()
+    assert order.number in history
+    assert "Pending payment" in history
+    detail = browser.get(f"/account/orders/{order.pk}/").content.decode()
+    assert "Globe" in detail
+    assert 'id="order-events"' in detail
+    assert "Placed." in detail
+    assert 'id="cancel-order"' in detail
+
+
+def test_another_customers_order_is_404() -> None:
+    order = buy({make_variant(): 1}, user=UserFactory.create())
+    stranger = browser_for(UserFactory.create())
+    assert stranger.get(f"/account/orders/{order.pk}/").status_code == 404
+    assert stranger.get(f"/orders/{order.pk}/").status_code == 404
+    assert stranger.post(f"/account/orders/{order.pk}/cancel/").status_code == 404
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
+def test_cancelling_a_pending_order_restocks_it() -> None:
+    user: User = UserFactory.create()
+    variant = make_variant(stock=5)
+    order = buy({variant: 2}, user=user)
+    variant.refresh_from_db()
+    assert variant.stock == 3
+    browser = browser_for(user)
+    response = browser.post(f"/account/orders/{order.pk}/cancel/", follow=True)
+    assert "is cancelled" in response.content.decode()
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert variant.stock == 5
+    again = browser.post(f"/account/orders/{order.pk}/cancel/", follow=True)
+    assert "can no longer be cancelled" in again.content.decode()
+    variant.refresh_from_db()
+    assert variant.stock == 5
+
+
+def test_account_pages_need_a_signed_in_customer() -> None:
+    for url in ["/account/", "/account/addresses/", "/account/addresses/new/"]:
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"] == f"/account/login/?next={url}"
+
+
+# --- Addresses ------------------------------------------------------------------------------
+
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "12 Analytical Row",
+    "line2": "",
+    "city": "London",
+    "postal_code": "N1 9GU",
+    "country": "gb",
+    "phone": "",
+}
+
+
+def test_add_edit_set_default_and_delete_addresses() -> None:
+    user: User = UserFactory.create()
+    browser = browser_for(user)
+    assert browser.post("/account/addresses/new/", ADDRESS).status_code == 302
+    home = Address.objects.get(user=user)
+    assert home.is_default
+    assert home.country == "GB"
+    browser.post("/account/addresses/new/", {**ADDRESS, "line1": "1 Work Street"})
+    work = Address.objects.get(user=user, line1="1 Work Street")
+    assert not work.is_default
+
+    listing = browser.get("/account/addresses/").content.decode()
+    assert listing.index("12 Analytical Row") < listing.index("1 Work Street")  # default first
+    form = browser.get(f"/account/addresses/{work.pk}/").content.decode()
+    assert 'value="1 Work Street"' in form
+
+    browser.post(
+        f"/account/addresses/{work.pk}/", {**ADDRESS, "line1": "2 Work Street", "is_default": "on"}
+    )
+    work.refresh_from_db()
+    home.refresh_from_db()
+    assert work.line1 == "2 Work Street"
+    assert work.is_default
+    assert not home.is_default
+
+    browser.post(f"/account/addresses/{home.pk}/default/")
+    home.refresh_from_db()
+    assert home.is_default
+
+    browser.post(f"/account/addresses/{home.pk}/delete/")
+    assert list(Address.objects.filter(user=user)) == [work]
+    work.refresh_from_db()
+    assert work.is_default  # the remaining address takes over
+
+
+def test_address_errors_are_next_to_fields_and_keep_the_input() -> None:
+    browser = browser_for(UserFactory.create())
+    response = browser.post(
+        "/account/addresses/new/", {**ADDRESS, "country": "Britain", "city": ""}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter the two-letter country code" in body
+    assert "This field is required." in body
+    assert 'value="12 Analytical Row"' in body
+    assert not Address.objects.exists()
+
+
+def test_another_customers_address_is_404() -> None:
+    owner: User = UserFactory.create()
+    address = user_services.create_address(
+        user=owner,
+        name="Ada",
+        line1="12 Analytical Row",
+        city="London",
+        postal_code="N1",
+        country="GB",
+    )
+    stranger = browser_for(UserFactory.create())
+    assert stranger.get(f"/account/addresses/{address.pk}/").status_code == 404
+    assert stranger.post(f"/account/addresses/{address.pk}/", ADDRESS).status_code == 404
+    assert stranger.post(f"/account/addresses/{address.pk}/delete/").status_code == 404
+    assert stranger.post(f"/account/addresses/{address.pk}/default/").status_code == 404
+    assert "Analytical" not in stranger.get("/account/addresses/").content.decode()
+    assert Address.objects.filter(pk=address.pk).exists()
+
+
+# --- Error pages ----------------------------------------------------------------------------
+
+
+def test_the_404_page_is_friendly_html() -> None:
+    response = Client().get("/no/such/page/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "<h1>We could not find that page</h1>" in body
+
+
+def test_the_500_page_needs_no_database(django_assert_num_queries: Any) -> None:
+    from django.test import RequestFactory
+
+    from apps.core.views import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(RequestFactory().get("/p/anything/"))
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_the_guest_order_from_a_previous_visit_stays_visible_after_signing_in() -> None:
+    user: User = UserFactory.create()
+    client = Client()
+    add_to_cart(client, stock_product())
+    client.post("/checkout/", {**ADDRESS, "email": "guest@example.com"})
+    order = Order.objects.get()
+    client.post("/account/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert client.get(f"/orders/{order.pk}/").status_code == 200
+
+
+def test_the_api_login_limit_applies_to_the_login_page(settings: Any) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "login": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    user = UserFactory.create()
+    client = Client()
+    for _ in range(2):
+        assert (
+            client.post("/account/login/", {"email": user.email, "password": "x"}).status_code
+            == 400
+        )
+    blocked = client.post("/account/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.content.decode()
+    assert "_auth_user_id" not in client.session
