@@ -1,26 +1,18 @@
-"""Who may write to the catalog: staff only; reading is public."""
+"""Who may touch the catalog: anyone reads it; staff write what their role allows.
 
-from typing import Any
+Each class maps HTTP methods to the Django permissions of one catalog model (view, add,
+change, delete), which the "Catalog managers" group holds; see apps.core.permissions.
+"""
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.request import Request
+from apps.core.permissions import model_permissions, staff_may
 
+# Public reads; a write on a view that names no model is for superusers only.
+IsStaffOrReadOnly = staff_may(public_read=True)
 
-class IsStaffOrReadOnly(BasePermission):
-    """Anyone may read; only staff may write (anonymous: 401, customers: 403)."""
-
-    message = "Only staff may change the catalog."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
-
-
-class IsStaff(BasePermission):
-    """Only staff, for reading too (e.g. discounts)."""
-
-    message = "Only staff may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+CategoryPermissions = model_permissions("catalog.category", public_read=True)
+TagPermissions = model_permissions("catalog.tag", public_read=True)
+ProductPermissions = model_permissions("catalog.product", public_read=True)
+VariantPermissions = model_permissions("catalog.productvariant")
+# Bulk price/stock updates change existing variants; they add none.
+VariantBulkPermissions = staff_may(POST=["catalog.change_productvariant"])
+DiscountPermissions = model_permissions("catalog.discount")

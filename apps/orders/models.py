@@ -67,6 +67,11 @@ class Order(PublicModel):
 
     class Meta:
         ordering = ["-created_at"]
+        # Staff roles: moving an order on is a permission of its own, apart from editing it.
+        permissions = [
+            ("fulfil_order", "Can fulfil (ship) orders"),
+            ("cancel_order", "Can cancel orders"),
+        ]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="orders_order_user_recent_idx"),
             models.Index(fields=["status", "created_at"], name="orders_order_status_idx"),

@@ -13,9 +13,9 @@ from rest_framework.views import APIView
 
 from apps.cart import services as cart_services
 from apps.cart.views import CART_TOKEN, cart_token, request_user
-from apps.catalog.permissions import IsStaff
 from apps.core.api import validated
 from apps.core.pagination import page_body
+from apps.core.permissions import CanTransitionOrder, staff_may
 from apps.core.throttling import SCOPED_THROTTLES
 from apps.orders import selectors
 from apps.orders.errors import EmptyCart
@@ -160,7 +160,7 @@ class GuestOrderLookupView(APIView):
 
 
 class StaffOrderListView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [staff_may(GET=["orders.view_order"])]
 
     @extend_schema(
         operation_id="staff_orders_list",
@@ -180,7 +180,7 @@ class StaffOrderListView(APIView):
 
 
 class StaffOrderDetailView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [staff_may(GET=["orders.view_order"])]
 
     @extend_schema(responses=OrderSerializer, tags=["orders staff"])
     def get(self, request: Request, order_id: UUID) -> Response:
@@ -188,7 +188,7 @@ class StaffOrderDetailView(APIView):
 
 
 class StaffOrderTransitionView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CanTransitionOrder]
 
     @extend_schema(request=TransitionSerializer, responses=OrderSerializer, tags=["orders staff"])
     def post(self, request: Request, order_id: UUID) -> Response:

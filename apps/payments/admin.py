@@ -41,7 +41,17 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
     def has_delete_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
         return False
 
-    @admin.action(description="Refund what is left of the selected payments")
+    # Every field is read-only: money moves through the refund action, never by editing.
+    def has_change_permission(self, request: HttpRequest, obj: Payment | None = None) -> bool:
+        return False
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        """Return whether the user may send money back (the Order managers role may)."""
+        return request.user.has_perm("payments.refund_payment")
+
+    @admin.action(
+        description="Refund what is left of the selected payments", permissions=["refund"]
+    )
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         refunded, total = 0, Decimal(0)
         for payment in queryset.select_related("order"):

@@ -48,6 +48,7 @@ class Payment(PublicModel):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("refund_payment", "Can refund payments (money goes back)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "provider_id"], name="payments_payment_provider_id_unique"

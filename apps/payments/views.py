@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.permissions import IsStaff
 from apps.core.errors import NotFound
+from apps.core.permissions import staff_may
 from apps.core.problems import problem_response
 from apps.orders import selectors as order_selectors
 from apps.orders.idempotency import run_idempotent
@@ -97,7 +97,7 @@ class SandboxPayView(APIView):
 
 
 class StaffRefundView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [staff_may(POST=["orders.view_order", "payments.refund_payment"])]
 
     @extend_schema(
         request=RefundRequestSerializer, responses=OrderSerializer, tags=["orders staff"]

@@ -17,8 +17,10 @@ from django.db.models import (
     DecimalField,
     F,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -33,8 +35,9 @@ from django.db.models.functions import (
     TruncWeek,
 )
 
+from apps.catalog.models import ProductVariant
 from apps.core.money import quantize
-from apps.orders.models import Order, OrderLine, OrderStatus
+from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 Interval = Literal["day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("day", "week", "month")
@@ -297,3 +300,79 @@ def customer_tiers() -> dict[str, int]:
         **{tier: Count("customer", filter=Q(tier=tier)) for tier in TIERS}
     )
     return {tier: int(counts[tier] or 0) for tier in TIERS}
+
+
+# --- Back-office dashboard ------------------------------------------------------------------
+
+
+class LowStockRow(TypedDict):
+    sku: str
+    product_name: str
+    variant_name: str
+    stock: int
+
+
+class AttentionRow(TypedDict):
+    id: Any
+    number: str
+    email: str
+    status: str
+    total: Decimal
+    since: datetime
+    reason: str
+
+
+def low_stock_variants(*, threshold: int, limit: int) -> list[LowStockRow]:
+    """Return active variants of active products with stock at or below `threshold`, in one
+    query, the emptiest first."""
+    rows = (
+        ProductVariant.objects.filter(is_active=True, product__is_active=True, stock__lte=threshold)
+        .order_by("stock", "sku")
+        .values("sku", "name", "stock", product_name=F("product__name"))[:limit]
+    )
+    return [
+        {
+            "sku": row["sku"],
+            "product_name": row["product_name"],
+            "variant_name": row["name"],
+            "stock": int(row["stock"]),
+        }
+        for row in rows
+    ]
+
+
+def orders_needing_attention(
+    *, now: datetime, unpaid_for: timedelta, unfulfilled_for: timedelta, limit: int
+) -> list[AttentionRow]:
+    """Return orders staff should look at, the oldest first, in one query.
+
+    Those still unpaid `unpaid_for` after they were placed, and those paid more than
+    `unfulfilled_for` ago (by their "paid" event; placed, for orders without one) and not yet
+    fulfilled.
+    """
+    paid_at = Subquery(
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=OrderStatus.PAID)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Order.objects.annotate(since=Coalesce(paid_at, F("created_at")))
+        .filter(
+            Q(status=OrderStatus.PENDING, created_at__lt=now - unpaid_for)
+            | Q(status=OrderStatus.PAID, since__lt=now - unfulfilled_for)
+        )
+        .order_by("since", "number")
+        .values("id", "number", "email", "status", "total", "since")[:limit]
+    )
+    return [
+        {
+            "id": row["id"],
+            "number": row["number"],
+            "email": row["email"],
+            "status": row["status"],
+            "total": row["total"],
+            "since": row["since"],
+            "reason": "Not paid yet" if row["status"] == OrderStatus.PENDING else "Not shipped yet",
+        }
+        for row in rows
+    ]

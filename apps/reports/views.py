@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.permissions import IsStaff
 from apps.core.api import validated
+from apps.core.permissions import staff_may
 from apps.reports import selectors
 from apps.reports.renderers import CSVRenderer
 from apps.reports.serializers import (
@@ -32,7 +32,7 @@ CSV_RESPONSE = OpenApiResponse(OpenApiTypes.STR, description="A header row, then
 
 
 class _ReportView(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [staff_may(GET=["reports.view_dailysalesreport"])]
     renderer_classes = [JSONRenderer, CSVRenderer]
     csv_fields: tuple[str, ...] = ()
     csv_name = "report"

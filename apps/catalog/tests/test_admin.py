@@ -16,6 +16,8 @@ from django.utils import timezone
 from apps.catalog.admin import INDENT, DiscountAdmin, category_depths
 from apps.catalog.cache import get_catalog_version
 from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.core.permissions import CATALOG_MANAGERS, ORDER_MANAGERS, SUPPORT
+from apps.core.tests.roles import admin_client_for, staff_with_role
 from apps.users.tests.factories import SuperUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -886,3 +888,29 @@ def test_hide_and_show_actions_moderate_reviews(
     assert messages_of(hidden) == ["2 reviews hidden."]
     assert messages_of(shown)[-1] == "1 review shown."
     assert version < after_hide < catalog_version()
+
+
+# --- Staff roles ----------------------------------------------------------------------------
+
+
+def test_a_catalog_manager_moderates_reviews(reviews):
+    client = admin_client_for(staff_with_role(CATALOG_MANAGERS))
+
+    assert client.get(url("review"), {"is_visible__exact": "1"}).status_code == 200
+    response = post_action(client, "review", "hide", [reviews["praise"]])
+
+    assert response.status_code == 302
+    assert messages_of(response) == ["1 review hidden."]
+    reviews["praise"].refresh_from_db()
+    assert not reviews["praise"].is_visible
+
+
+@pytest.mark.parametrize("role", [SUPPORT, ORDER_MANAGERS])
+def test_other_roles_cannot_open_the_catalog_pages(reviews, role):
+    client = admin_client_for(staff_with_role(role))
+
+    for model in ("review", "product", "discount", "category"):
+        assert client.get(url(model)).status_code == 403, model
+    post_action(client, "review", "hide", [reviews["praise"]])
+    reviews["praise"].refresh_from_db()
+    assert reviews["praise"].is_visible

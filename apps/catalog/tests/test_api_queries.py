@@ -32,7 +32,7 @@ from apps.catalog.tests.test_api_support import (
     variants_url,
 )
 from apps.users.models import User
-from apps.users.tests.factories import StaffUserFactory
+from apps.users.tests.factories import SuperUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -240,7 +240,7 @@ STAFF_READS: dict[str, tuple[Any, int]] = {
 @pytest.mark.parametrize("name", STAFF_READS)
 def test_a_staff_read_runs_a_fixed_number_of_queries(django_assert_num_queries, catalog, name):
     url, expected = STAFF_READS[name]
-    client = client_for(StaffUserFactory.create())
+    client = client_for(SuperUserFactory.create())
     with_few = count_cold_queries(client, url(), {})
 
     catalog.grow_to(LARGE)

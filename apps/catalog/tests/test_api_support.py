@@ -17,7 +17,7 @@ from apps.catalog import services
 from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
 from apps.catalog.services import VariantInput
 from apps.core.tests.helpers import client_for
-from apps.users.tests.factories import StaffUserFactory, UserFactory
+from apps.users.tests.factories import SuperUserFactory, UserFactory
 
 API = "/api/v1/"
 CATEGORIES_URL = f"{API}categories/"
@@ -68,7 +68,7 @@ def discount_url(pk: int) -> str:
 
 
 def staff_client() -> APIClient:
-    return client_for(StaffUserFactory.create())
+    return client_for(SuperUserFactory.create())
 
 
 def customer_client() -> APIClient:

@@ -35,7 +35,7 @@ from apps.catalog.tests.test_api_support import (
     variants_url,
 )
 from apps.core.tests.helpers import assert_problem
-from apps.users.tests.factories import StaffUserFactory, UserFactory
+from apps.users.tests.factories import StaffUserFactory, SuperUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -758,7 +758,7 @@ def test_an_invalid_discount_change_is_refused_and_changes_nothing(world, staff,
 
 
 def test_a_staff_user_sees_discounts_a_customer_does_not(world):
-    staff_user = StaffUserFactory.create()
+    staff_user = SuperUserFactory.create()
     assert client_for(staff_user).get(DISCOUNTS_URL).status_code == 200
     assert_problem(customer_client().get(DISCOUNTS_URL), 403, "permission_denied")
 

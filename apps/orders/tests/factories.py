@@ -31,7 +31,7 @@ from apps.orders.models import (
 )
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.users.models import User
-from apps.users.tests.factories import StaffUserFactory
+from apps.users.tests.factories import SuperUserFactory
 
 CHECKOUT_URL = "/api/v1/checkout/"
 ORDERS_URL = "/api/v1/orders/"
@@ -68,7 +68,8 @@ def transition_url(order: Order) -> str:
 
 
 def staff_client() -> tuple[APIClient, User]:
-    staff = StaffUserFactory.create()
+    """Return a client for a superuser: staff API calls need a role's permissions."""
+    staff = SuperUserFactory.create()
     return client_for(staff), staff
 
 

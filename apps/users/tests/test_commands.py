@@ -15,6 +15,9 @@ pytestmark = pytest.mark.django_db
 DEMO_LOGINS = [
     ("admin@emporium.localhost", "emporium-admin", True, True),
     ("staff@emporium.localhost", "emporium-staff", True, False),
+    ("catalog@emporium.localhost", "emporium-catalog", True, False),
+    ("orders@emporium.localhost", "emporium-orders", True, False),
+    ("support@emporium.localhost", "emporium-support", True, False),
     ("customer@emporium.localhost", "emporium-customer", False, False),
 ]
 
@@ -32,12 +35,12 @@ def assert_demo_logins_work() -> None:
         assert (user.is_staff, user.is_superuser, user.is_active) == (is_staff, is_superuser, True)
 
 
-def test_creates_the_three_demo_users_it_prints(settings):
+def test_creates_the_demo_users_it_prints(settings):
     settings.DEBUG = True
 
     output = create_demo_users()
 
-    assert User.objects.count() == 3
+    assert User.objects.count() == len(DEMO_LOGINS)
     for email, password, _, _ in DEMO_LOGINS:
         assert f"{email}  /  {password}" in output
     assert_demo_logins_work()
@@ -72,7 +75,7 @@ def test_rerun_resets_the_demo_users_without_duplicating_them(settings):
 
     create_demo_users()
 
-    assert User.objects.count() == 4
+    assert User.objects.count() == len(DEMO_LOGINS) + 1
     assert_demo_logins_work()
     assert User.objects.get(email="customer@emporium.localhost").pk == customer.pk
     assert User.objects.filter(pk=bystander.pk).exists()
@@ -84,5 +87,19 @@ def test_rerun_finds_an_existing_account_in_another_case(settings):
 
     create_demo_users()
 
-    assert User.objects.count() == 3
+    assert User.objects.count() == len(DEMO_LOGINS)
     assert User.objects.with_email("staff@emporium.localhost").get().pk == existing.pk
+
+
+def test_staff_demo_users_hold_their_roles(settings):
+    settings.DEBUG = True
+
+    create_demo_users()
+
+    def groups(email: str) -> set[str]:
+        return set(User.objects.get(email=email).groups.values_list("name", flat=True))
+
+    assert groups("catalog@emporium.localhost") == {"Catalog managers"}
+    assert groups("orders@emporium.localhost") == {"Order managers"}
+    assert groups("support@emporium.localhost") == {"Support"}
+    assert groups("customer@emporium.localhost") == set()

@@ -3,20 +3,32 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.permissions import CATALOG_MANAGERS, ORDER_MANAGERS, SUPPORT
 from apps.users.models import User
 
 DEMO_USERS = (
-    # (e-mail, password, full name, staff, superuser)
-    ("admin@emporium.localhost", "emporium-admin", "Ada Admin", True, True),
-    ("staff@emporium.localhost", "emporium-staff", "Sam Staff", True, False),
-    ("customer@emporium.localhost", "emporium-customer", "Casey Customer", False, False),
+    # (e-mail, password, full name, staff, superuser, staff role groups)
+    ("admin@emporium.localhost", "emporium-admin", "Ada Admin", True, True, ()),
+    ("staff@emporium.localhost", "emporium-staff", "Sam Staff", True, False, (ORDER_MANAGERS,)),
+    (
+        "catalog@emporium.localhost",
+        "emporium-catalog",
+        "Cat Alog",
+        True,
+        False,
+        (CATALOG_MANAGERS,),
+    ),
+    ("orders@emporium.localhost", "emporium-orders", "Olly Orders", True, False, (ORDER_MANAGERS,)),
+    ("support@emporium.localhost", "emporium-support", "Sue Support", True, False, (SUPPORT,)),
+    ("customer@emporium.localhost", "emporium-customer", "Casey Customer", False, False, ()),
 )
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo admin, staff and customer accounts."
+    help = "Create (or reset) the demo admin, staff (one per role) and customer accounts."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -31,7 +43,7 @@ class Command(BaseCommand):
                 "Demo users have well-known passwords; refusing with DEBUG off. "
                 "Pass --force if this really is a throwaway site."
             )
-        for email, password, full_name, is_staff, is_superuser in DEMO_USERS:
+        for email, password, full_name, is_staff, is_superuser, roles in DEMO_USERS:
             user = User.objects.with_email(email).first() or User(email=email)
             user.full_name = full_name
             user.is_staff = is_staff
@@ -39,5 +51,7 @@ class Command(BaseCommand):
             user.is_active = True
             user.set_password(password)
             user.save()
-            role = "superuser" if is_superuser else "staff" if is_staff else "customer"
-            self.stdout.write(f"  {role:<9}  {email}  /  {password}")
+            # The groups come from a migration of apps.core; a missing one is a real error.
+            user.groups.set(Group.objects.filter(name__in=roles))
+            role = "superuser" if is_superuser else ", ".join(roles) or "customer"
+            self.stdout.write(f"  {role:<16}  {email}  /  {password}")

@@ -1,0 +1,446 @@
+"""The orders back office: a read-only record, moved on by actions that call the lifecycle.
+
+Lists, search and filters; the fulfil page and actions with their success and failure
+messages; CSV export of what the list shows; and what each staff role may do here.
+"""
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.permissions import CATALOG_MANAGERS, ORDER_MANAGERS, SUPPORT
+from apps.core.tests.roles import admin_client_for, staff_with_role
+from apps.orders.admin import FULFIL_FORM_ID, FULFIL_SUBMIT
+from apps.orders.models import Order, OrderEvent, OrderStatus
+from apps.orders.tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    buy,
+    make_variant,
+    set_created_at,
+)
+from apps.payments.gateways.base import GatewayError
+from apps.payments.gateways.sandbox import SUCCEEDING_CARD, SandboxGateway, sandbox_pay
+from apps.payments.models import Payment, PaymentStatus
+from apps.payments.services import start_payment
+from apps.users.tests.factories import SuperUserFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:orders_order_changelist"
+
+
+def changelist(**params) -> tuple[str, dict]:
+    return reverse(CHANGELIST), params
+
+
+def change_url(order: Order) -> str:
+    return reverse("admin:orders_order_change", args=[order.pk])
+
+
+def fulfil_url(order: Order) -> str:
+    return reverse("admin:orders_order_fulfil", args=[order.pk])
+
+
+def export_url() -> str:
+    return reverse("admin:orders_order_export")
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def listed_numbers(response) -> set[str]:
+    assert response.status_code == 200
+    return {order.number for order in response.context["cl"].result_list}
+
+
+def post_action(client, action: str, orders, **extra):
+    data = {"action": action, "index": "0", "_selected_action": [str(o.pk) for o in orders]}
+    return client.post(reverse(CHANGELIST), {**data, **extra})
+
+
+def paid_order(django_capture_on_commit_callbacks, price: str = "30.00") -> Order:
+    """Return an order paid through the sandbox gateway (refundable for real)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy({make_variant(price=price, stock=5): 1})
+        payment = start_payment(order=order)
+        sandbox_pay(
+            intent_id=payment.provider_id,
+            client_secret=payment.client_secret,
+            card_number=SUCCEEDING_CARD,
+        )
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    return order
+
+
+@pytest.fixture
+def admin(client):
+    client.force_login(SuperUserFactory.create())
+    return client
+
+
+@pytest.fixture
+def orders():
+    """Orders in several states: a pending guest's, a paid one with a lamp, a cancelled one."""
+    pending = OrderFactory.create(email="guest@example.com")
+    paid = OrderFactory.create(status=OrderStatus.PAID, email="ada@example.com")
+    OrderLineFactory.create(order=paid, sku="LAMP-RED", quantity=1)
+    OrderLineFactory.create(order=paid, sku="LAMP-BLUE", quantity=2)
+    cancelled = OrderFactory.create(status=OrderStatus.CANCELLED, email="bob@example.com")
+    Payment.objects.create(
+        order=paid, provider="sandbox", provider_id="pi_paid", amount=paid.total,
+        currency=paid.currency, status=PaymentStatus.SUCCEEDED,
+    )  # fmt: skip
+    return {"pending": pending, "paid": paid, "cancelled": cancelled}
+
+
+# --- List, search, filters ------------------------------------------------------------------
+
+
+def test_the_list_shows_number_status_total_email_and_paid(admin, orders):
+    response = admin.get(reverse(CHANGELIST))
+
+    assert listed_numbers(response) == {o.number for o in orders.values()}
+    page = response.content.decode()
+    for column in ("Number", "Status", "Total", "Email", "Created at", "Paid"):
+        assert column.lower() in page.lower()
+    paid = {o.number: o.is_paid for o in response.context["cl"].result_list}
+    assert paid == {
+        orders["pending"].number: False,
+        orders["paid"].number: True,
+        orders["cancelled"].number: False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("ada@example", {"paid"}),
+        ("LAMP", {"paid"}),
+        ("lamp-blue", {"paid"}),
+        ("guest", {"pending"}),
+    ],
+)
+def test_search_by_email_sku_and_number_lists_each_order_once(admin, orders, term, expected):
+    response = admin.get(reverse(CHANGELIST), {"q": term})
+
+    results = list(response.context["cl"].result_list)
+    assert len(results) == len(expected)  # two matching lines, still one row
+    assert {o.number for o in results} == {orders[key].number for key in expected}
+
+
+def test_search_by_number(admin, orders):
+    number = orders["cancelled"].number
+    assert listed_numbers(admin.get(reverse(CHANGELIST), {"q": number})) == {number}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status__exact": "paid"}, {"paid"}),
+        ({"status__exact": "pending"}, {"pending"}),
+        ({"paid": "yes"}, {"paid"}),
+        ({"paid": "no"}, {"pending", "cancelled"}),
+    ],
+)
+def test_filters_by_status_and_payment(admin, orders, params, expected):
+    response = admin.get(reverse(CHANGELIST), params)
+    assert listed_numbers(response) == {orders[key].number for key in expected}
+
+
+def test_the_date_filter_keeps_recent_orders(admin, orders):
+    set_created_at(orders["cancelled"], timezone.now() - timedelta(days=40))
+    since = (timezone.now() - timedelta(days=7)).isoformat()
+
+    response = admin.get(reverse(CHANGELIST), {"created_at__gte": since})
+
+    assert listed_numbers(response) == {orders["pending"].number, orders["paid"].number}
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "LAMP", "paid": "yes", "status__exact": "paid"}])
+def test_the_list_runs_the_same_queries_for_many_orders(
+    admin, orders, params, django_assert_num_queries
+):
+    admin.get(reverse(CHANGELIST), params)  # the first request also fills per-process caches
+    with CaptureQueriesContext(connection) as few:
+        assert admin.get(reverse(CHANGELIST), params).status_code == 200
+    for n in range(20):
+        order = OrderFactory.create(status=OrderStatus.PAID)
+        OrderLineFactory.create(order=order, sku=f"LAMP-{n}")
+        OrderLineFactory.create(order=order, sku=f"LAMP-X{n}")
+        Payment.objects.create(
+            order=order, provider="sandbox", provider_id=f"pi_{n}", amount=order.total,
+            currency=order.currency, status=PaymentStatus.SUCCEEDED,
+        )  # fmt: skip
+
+    with django_assert_num_queries(len(few)):
+        response = admin.get(reverse(CHANGELIST), params)
+    assert len(listed_numbers(response)) == (21 if params else 23)
+
+
+# --- Detail: read-only, with its lines, payments and history --------------------------------
+
+
+def test_the_detail_page_is_read_only_with_lines_payments_and_events(admin, orders):
+    order = orders["paid"]
+    OrderEvent.objects.create(order=order, from_status="pending", to_status="paid", note="Paid.")
+
+    response = admin.get(change_url(order))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for text in ("LAMP-RED", "LAMP-BLUE", "pi_paid", "Paid."):
+        assert text in page
+    assert 'name="total"' not in page  # money is shown, never an input
+    assert 'name="status"' not in page
+    assert 'name="_save"' not in page
+    assert 'id="fulfil-order"' in page  # a paid order offers the fulfil page
+
+
+def test_a_posted_edit_changes_nothing(admin, orders):
+    order = orders["paid"]
+    response = admin.post(change_url(order), {"total": "0.01", "status": "refunded"})
+
+    assert response.status_code == 403
+    order.refresh_from_db()
+    assert (order.total, order.status) == (Decimal("19.99"), OrderStatus.PAID)
+
+
+def test_orders_are_never_added_or_deleted_here(admin, orders):
+    assert admin.get(reverse("admin:orders_order_add")).status_code == 403
+    assert (
+        admin.get(reverse("admin:orders_order_delete", args=[orders["paid"].pk])).status_code == 403
+    )
+
+
+# --- Fulfil ---------------------------------------------------------------------------------
+
+
+def test_the_fulfil_page_asks_for_a_tracking_note_then_fulfils(admin, orders):
+    order = orders["paid"]
+    form_page = admin.get(fulfil_url(order))
+    page = form_page.content.decode()
+    assert f'id="{FULFIL_FORM_ID}"' in page
+    assert 'name="tracking_note"' in page
+    assert f'name="{FULFIL_SUBMIT}"' in page
+
+    response = admin.post(fulfil_url(order), {"tracking_note": "DHL 0042", FULFIL_SUBMIT: "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == change_url(order)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.FULFILLED
+    event = OrderEvent.objects.get(order=order)
+    assert (event.to_status, event.note) == ("fulfilled", "DHL 0042")
+    assert f"Order {order.number} fulfilled." in messages_of(response)
+
+
+def test_the_fulfil_page_needs_a_note(admin, orders):
+    order = orders["paid"]
+    response = admin.post(fulfil_url(order), {"tracking_note": "", FULFIL_SUBMIT: "1"})
+
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+
+
+def test_fulfilling_a_pending_order_is_a_message_not_a_traceback(admin, orders):
+    order = orders["pending"]
+    response = admin.post(fulfil_url(order), {"tracking_note": "DHL", FULFIL_SUBMIT: "1"})
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        f"{order.number}: Order {order.number} is pending; it cannot become fulfilled."
+    ]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
+def test_the_fulfil_action_shows_the_note_form_for_the_selected_orders(admin, orders):
+    response = post_action(admin, "fulfil_orders", [orders["paid"], orders["pending"]])
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert orders["paid"].number in page
+    assert orders["pending"].number in page
+    assert 'name="tracking_note"' in page
+    orders["paid"].refresh_from_db()
+    assert orders["paid"].status == OrderStatus.PAID  # nothing happens before the note
+
+
+def test_the_fulfil_action_fulfils_what_it_can_and_names_what_it_cannot(admin, orders):
+    other = OrderFactory.create(status=OrderStatus.PAID)
+    selected = [orders["paid"], orders["pending"], other]
+
+    response = post_action(
+        admin, "fulfil_orders", selected, tracking_note="UPS 7", **{FULFIL_SUBMIT: "1"}
+    )
+
+    assert response.status_code == 302
+    statuses = dict(Order.objects.values_list("number", "status"))
+    assert statuses[orders["paid"].number] == OrderStatus.FULFILLED
+    assert statuses[other.number] == OrderStatus.FULFILLED
+    assert statuses[orders["pending"].number] == OrderStatus.PENDING
+    shown = messages_of(response)
+    assert f"{orders['pending'].number}: Order {orders['pending'].number} is pending; " in shown[0]
+    assert shown[1].startswith("Fulfilled 2 order(s)")
+    assert set(OrderEvent.objects.values_list("note", flat=True)) == {"UPS 7"}
+
+
+# --- Cancel and refund ----------------------------------------------------------------------
+
+
+def test_cancel_cancels_pending_orders_and_refuses_paid_ones(admin, orders):
+    response = post_action(admin, "cancel_orders", [orders["pending"], orders["paid"]])
+
+    assert response.status_code == 302
+    orders["pending"].refresh_from_db()
+    orders["paid"].refresh_from_db()
+    assert orders["pending"].status == OrderStatus.CANCELLED
+    assert orders["paid"].status == OrderStatus.PAID
+    shown = messages_of(response)
+    assert "is paid; it cannot become cancelled" in shown[0]
+    assert shown[1] == f"Cancelled 1 order(s): {orders['pending'].number}."
+
+
+def test_refund_refunds_through_the_gateway_and_reports_failures(
+    admin, orders, django_capture_on_commit_callbacks
+):
+    order = paid_order(django_capture_on_commit_callbacks)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_action(admin, "refund_orders", [order, orders["pending"]])
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert order.payments.get().status == PaymentStatus.REFUNDED
+    shown = messages_of(response)
+    assert len(shown) == 2
+    assert shown[0].startswith(f"{orders['pending'].number}: ")
+    assert shown[1] == f"Refunded 1 order(s): {order.number}."
+
+
+def test_a_refund_the_provider_refuses_is_a_message_and_changes_nothing(
+    admin, monkeypatch, django_capture_on_commit_callbacks
+):
+    order = paid_order(django_capture_on_commit_callbacks)
+
+    def refuse(self, **kwargs):
+        raise GatewayError("The provider is unavailable; try again later.")
+
+    monkeypatch.setattr(SandboxGateway, "refund", refuse)
+    response = post_action(admin, "refund_orders", [order])
+
+    assert response.status_code == 302
+    assert messages_of(response) == [
+        f"{order.number}: The provider is unavailable; try again later."
+    ]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID
+    assert not order.payments.get().refunds.exists()
+
+
+# --- CSV export -----------------------------------------------------------------------------
+
+
+def exported(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_export_honours_filters_and_search(admin, orders):
+    rows = exported(admin.get(export_url(), {"status__exact": "paid"}))
+    assert rows[0] == ["number", "placed_at", "status", "paid", "email", "currency", "total"]
+    assert [row[0] for row in rows[1:]] == [orders["paid"].number]
+    assert rows[1][2:] == ["paid", "True", "ada@example.com", orders["paid"].currency, "19.99"]
+
+    searched = exported(admin.get(export_url(), {"q": "LAMP"}))
+    assert [row[0] for row in searched[1:]] == [orders["paid"].number]
+
+    everything = exported(admin.get(export_url()))
+    assert {row[0] for row in everything[1:]} == {o.number for o in orders.values()}
+
+
+def test_the_list_links_to_the_export_with_its_filters(admin, orders):
+    page = admin.get(reverse(CHANGELIST), {"status__exact": "paid"}).content.decode()
+    assert f'href="{export_url()}?status__exact=paid"' in page
+
+
+def test_export_quotes_cells_a_spreadsheet_would_run(admin):
+    OrderFactory.create(email="=cmd@example.com")
+    rows = exported(admin.get(export_url()))
+    assert rows[1][4] == "'=cmd@example.com"
+
+
+def test_export_with_a_bad_filter_is_a_message(admin, orders):
+    response = admin.get(export_url(), {"nonsense__exact": "1"})
+    assert response.status_code == 302
+    assert messages_of(response) == ["Those filters are not valid."]
+
+
+# --- Roles ----------------------------------------------------------------------------------
+
+
+def offered_actions(response) -> set[str]:
+    form = response.context["action_form"]
+    if form is None:  # no action at all: the list has no action bar
+        return set()
+    return {value for value, _ in form.fields["action"].choices} - {""}
+
+
+def test_support_reads_orders_but_is_offered_no_action(orders):
+    client = admin_client_for(staff_with_role(SUPPORT))
+
+    listing = client.get(reverse(CHANGELIST))
+    assert listed_numbers(listing) == {o.number for o in orders.values()}
+    assert offered_actions(listing) == set()
+    detail = client.get(change_url(orders["paid"]))
+    assert detail.status_code == 200
+    assert 'id="fulfil-order"' not in detail.content.decode()
+
+
+def test_support_cannot_cancel_fulfil_or_refund(orders):
+    client = admin_client_for(staff_with_role(SUPPORT))
+
+    for action in ("cancel_orders", "refund_orders", "fulfil_orders"):
+        post_action(client, action, [orders["pending"], orders["paid"]], tracking_note="x")
+    assert client.post(fulfil_url(orders["paid"]), {"tracking_note": "x"}).status_code == 403
+
+    statuses = dict(Order.objects.values_list("number", "status"))
+    assert statuses[orders["pending"].number] == OrderStatus.PENDING
+    assert statuses[orders["paid"].number] == OrderStatus.PAID
+    assert not OrderEvent.objects.exists()
+
+
+def test_an_order_manager_is_offered_the_actions_and_fulfils(orders):
+    client = admin_client_for(staff_with_role(ORDER_MANAGERS))
+
+    listing = client.get(reverse(CHANGELIST))
+    assert offered_actions(listing) == {"fulfil_orders", "cancel_orders", "refund_orders"}
+    response = client.post(fulfil_url(orders["paid"]), {"tracking_note": "DHL 9"})
+    assert response.status_code == 302
+    orders["paid"].refresh_from_db()
+    assert orders["paid"].status == OrderStatus.FULFILLED
+
+
+def test_a_catalog_manager_cannot_see_orders(orders):
+    client = admin_client_for(staff_with_role(CATALOG_MANAGERS))
+
+    assert client.get(reverse(CHANGELIST)).status_code == 403
+    assert client.get(change_url(orders["paid"])).status_code == 403
+    assert client.get(export_url()).status_code == 403
+    assert "orders" not in client.get(reverse("admin:index")).content.decode().lower()
