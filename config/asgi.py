@@ -1,4 +1,11 @@
-"""ASGI entry point (uvicorn workers)."""
+"""ASGI entry point: gunicorn with uvicorn workers, or any ASGI server.
+
+    GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker \
+        gunicorn config.asgi -c config/gunicorn.conf.py
+
+Django runs the (synchronous) views in a thread per request; use the psycopg pool
+(DB_POOL=true) rather than persistent connections under ASGI.
+"""
 
 import os
 

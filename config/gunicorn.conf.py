@@ -3,11 +3,20 @@
     gunicorn config.wsgi -c config/gunicorn.conf.py
 
 Workers default to 2 * CPUs + 1 (sync) — or CPUs with 4 threads each when
-GUNICORN_WORKER_CLASS=gthread; `uvicorn.workers.UvicornWorker` serves config.asgi.
+GUNICORN_WORKER_CLASS=gthread; `uvicorn_worker.UvicornWorker` serves config.asgi:
+
+    GUNICORN_WORKER_CLASS=uvicorn_worker.UvicornWorker \
+        gunicorn config.asgi -c config/gunicorn.conf.py
+
+With PROMETHEUS_MULTIPROC_DIR set, each worker writes its metrics to files there; the
+directory is emptied when gunicorn starts and a dead worker's live gauges are dropped.
 """
 
 import multiprocessing
 import os
+import shutil
+import time
+from typing import Any
 
 
 def _int(name: str, default: int) -> int:
@@ -39,3 +48,33 @@ access_log_format = (
     '"query": "%(q)s", "status": %(s)s, "bytes": %(B)s, "duration_ms": %(M)s, '
     '"remote": "%(h)s", "request_id": "%({x-request-id}o)s", "user_agent": "%(a)s"}'
 )
+
+
+def on_starting(server: Any) -> None:
+    """Start from an empty metrics directory: files of a previous run would be counted again."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Note when the worker process started, to log how long it took to become ready."""
+    worker.emporium_forked_at = time.monotonic()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Log the worker's start-up time (fork to application loaded)."""
+    started = getattr(worker, "emporium_forked_at", None)
+    if started is not None:
+        worker.log.info(
+            "Worker %s ready in %.0f ms", worker.pid, (time.monotonic() - started) * 1000
+        )
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Mark a dead worker's metric files, so its live gauges stop being reported."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

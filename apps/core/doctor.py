@@ -56,6 +56,8 @@ def database_pooling(db: dict[str, Any] | None = None) -> Outcome:
     max_age = db.get("CONN_MAX_AGE", 0)
     if pool:
         return True, "psycopg connection pool"
+    if db.get("DISABLE_SERVER_SIDE_CURSORS") and getattr(settings, "DB_BEHIND_PGBOUNCER", False):
+        return True, "PgBouncer (transaction pooling)"
     return bool(max_age), f"CONN_MAX_AGE={max_age}"
 
 
@@ -100,6 +102,16 @@ def cache_reachable() -> Outcome:
     return True, backend.rsplit(".", 1)[-1]
 
 
+def metrics_protected() -> Outcome:
+    token = settings.METRICS_TOKEN
+    if token and len(token) < 32:
+        return False, "METRICS_TOKEN is shorter than 32 characters"
+    networks = settings.METRICS_ALLOWED_NETWORKS
+    if any(cidr.split("/")[-1] == "0" for cidr in networks):
+        return False, f"METRICS_ALLOWED_NETWORKS opens /metrics to everyone: {networks}"
+    return True, f"networks {', '.join(networks) or '(none)'}; token {'set' if token else 'unset'}"
+
+
 def deploy_checks_clean() -> Outcome:
     output = StringIO()
     try:
@@ -118,6 +130,7 @@ CHECKS = [
     Check("Static files collected", static_collected),
     Check("Task broker reachable", broker_reachable),
     Check("Shared cache reachable", cache_reachable),
+    Check("Metrics endpoint restricted", metrics_protected),
     Check("Deployment checks clean", deploy_checks_clean),
 ]
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -44,7 +45,11 @@ TITLES = {
     "unsupported_media_type": "Unsupported media type",
     "throttled": "Too many requests",
     "server_error": "Internal server error",
+    "service_unavailable": "Service unavailable",
 }
+
+# A database that cannot be reached (restart, failover) is an outage, not a bug: 503 + retry.
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable right now. Try again in a moment."
 
 
 def problem_body(
@@ -170,6 +175,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, SuspiciousOperation):
         logger.warning("Suspicious request refused: %s", exc)
         body = problem_body(status=400, code="bad_request", detail="The request is malformed.")
+    elif isinstance(exc, OperationalError | InterfaceError):
+        logger.error("Database unavailable: %s", exc)
+        body = problem_body(
+            status=503, code="service_unavailable", detail=DATABASE_UNAVAILABLE_DETAIL
+        )
+        headers["Retry-After"] = "5"
     elif isinstance(exc, DomainError):
         body = problem_body(
             status=exc.status,

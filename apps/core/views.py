@@ -1,25 +1,28 @@
-"""Health, readiness and version endpoints, and problem+json answers for unrouted API paths."""
+"""Health, readiness, version and metrics endpoints; problem+json answers for unrouted API paths."""
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
+from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apps.core.problems import is_api_request, problem_response
+from apps.core.metrics import may_read_metrics, render_metrics
+from apps.core.problems import DATABASE_UNAVAILABLE_DETAIL, is_api_request, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +83,16 @@ def version(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"release": settings.RELEASE, "commit": settings.GIT_COMMIT})
 
 
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Serve Prometheus metrics to internal networks or the token holder; others get a 404."""
+    if not may_read_metrics(request):
+        # 404, not 403: to outsiders the endpoint does not exist.
+        return problem_response(status=404, code="not_found", detail="Not found.")
+    return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+
+
 @extend_schema(exclude=True)
 class ApiNotFoundView(APIView):
     """Answer any unrouted path under /api/ with a 404 problem, whatever the method.
@@ -133,8 +146,14 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Answer 500 as problem+json under /api/, Django's page elsewhere."""
+    """Answer 500 (503: database down) as problem+json under /api/, Django's page elsewhere."""
     if is_api_request(request):
+        if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+            response = problem_response(
+                status=503, code="service_unavailable", detail=DATABASE_UNAVAILABLE_DETAIL
+            )
+            response["Retry-After"] = "5"
+            return response
         return problem_response(
             status=500,
             code="server_error",

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import metrics
 from apps.core.errors import InvalidTransition
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
@@ -112,6 +113,7 @@ def apply_event(*, record_id: int, event: ProviderEvent) -> WebhookEvent:
         record.outcome, record.detail = outcome, detail[:255]
         record.processed_at = timezone.now()
         record.save(update_fields=["outcome", "detail", "attempts", "processed_at"])
+    metrics.WEBHOOK_EVENTS.labels(provider=record.provider, outcome=outcome).inc()
     if outcome == Outcome.FAILED:
         logger.error("Webhook %s:%s failed: %s", record.provider, record.event_id, detail)
     return record
@@ -151,6 +153,7 @@ def _succeed(payment: Payment, *, amount: Decimal | None, currency: str | None) 
         logger.error("Second capture %s for order %s", payment.provider_id, payment.order_id)
         return Outcome.FAILED, "The order was already paid by another payment: refund this one."
     _move(payment, PaymentStatus.SUCCEEDED)
+    transaction.on_commit(metrics.PAYMENTS.labels(status=PaymentStatus.SUCCEEDED).inc)
     order = payment.order
     mismatch = amount != order.total or (currency or "").upper() != order.currency
     payment.amount_mismatch = mismatch
@@ -175,6 +178,7 @@ def _fail(payment: Payment, *, reason: str) -> tuple[str, str]:
     if payment.status != PaymentStatus.PENDING:
         return Outcome.IGNORED, f"Payment is already {payment.status}."
     _move(payment, PaymentStatus.FAILED)
+    transaction.on_commit(metrics.PAYMENTS.labels(status=PaymentStatus.FAILED).inc)
     payment.failure_reason = reason[:255]
     payment.save(update_fields=["status", "failure_reason", "updated_at"])
     return Outcome.APPLIED, "Payment failed."

@@ -10,6 +10,7 @@ from apps.cart.models import Cart, ShippingMethod, VoucherUsage
 from apps.cart.pricing import LineTotals, Totals
 from apps.cart.services import check_voucher
 from apps.catalog.cache import bump_catalog_version_on_commit
+from apps.core import metrics
 from apps.core.errors import OutOfStock
 from apps.orders import locks, tasks
 from apps.orders.errors import CheckoutInvalid, EmptyCart
@@ -116,6 +117,7 @@ def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingA
 
         short, sold_out = locks.take_stock({line.variant_id: line.quantity for line in info.lines})
         if short:
+            metrics.CHECKOUT_OUT_OF_STOCK.inc()
             raise _out_of_stock(short, info)
         totals = cart_totals(info)
         _use_voucher(info, totals, user=user, email=email)
@@ -166,4 +168,5 @@ def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingA
             lambda: tasks.send_order_email.delay(str(order.pk), OrderEmail.Kind.RECEIVED),
             robust=True,
         )
+        transaction.on_commit(metrics.ORDERS_PLACED.inc)
     return order
