@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-dev
 .PHONY: help install run worker beat test lint fmt typecheck migrate schema-check deploy-check check clean
 
 help: ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): requirements/dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Emporium needs Python 3.11 or newer (set PYTHON=python3.x).")'
@@ -27,10 +27,12 @@ run: install ## Migrate, create demo logins and a demo catalog, serve on http://
 	@echo ""
 	@$(MANAGE) seed_demo --products 200
 	@$(MANAGE) create_demo_checkout
+	@SANDBOX_WEBHOOK_URL= EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend LOG_LEVEL=WARNING \
+		$(MANAGE) seed_demo_orders
 	@echo ""
-	@echo "  Site        http://127.0.0.1:8000/"
+	@echo "  Storefront  http://127.0.0.1:8000/"
 	@echo "  API docs    http://127.0.0.1:8000/api/docs/   (Redoc: /api/redoc/, schema: /api/schema/)"
-	@echo "  Back office http://127.0.0.1:8000/$${ADMIN_URL:-admin/}"
+	@echo "  Back office http://127.0.0.1:8000/$${ADMIN_URL:-admin/}   (sales dashboard: $${ADMIN_URL:-admin/}dashboard/)"
 	@echo "  Health      http://127.0.0.1:8000/healthz  /readyz  /version"
 	@echo ""
 	$(MANAGE) runserver 127.0.0.1:8000
@@ -73,3 +75,20 @@ check: lint typecheck schema-check deploy-check test ## Everything CI checks
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov db.sqlite3 db.sqlite3-*
+
+.PHONY: bench bench-smoke
+bench: install ## HTTP load benchmark (gunicorn + wrk, own database), e.g. BENCH_ARGS="--products 100000 --servers all"
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+
+bench-smoke: install ## Every endpoint answers 2xx under a few seconds of load (50 products; drops its database)
+	$(BIN)/python bench/load.py --smoke
+
+.PHONY: k8s-check stack-smoke fault-test
+k8s-check: install ## Validate the Kubernetes manifests (kustomize + schemas, offline), nginx -t, compose
+	./deploy/k8s-check.sh
+
+stack-smoke: install ## nginx + gunicorn + Celery worker and beat on loopback: health, headers, checkout-and-pay, graceful stop (needs DATABASE_URL, REDIS_URL)
+	./deploy/stack-smoke.sh
+
+fault-test: install ## Redis stopped and PostgreSQL crashed under load, on their own throwaway instances (as root)
+	$(BIN)/python deploy/fault_test.py

@@ -1,8 +1,10 @@
 """HTTP endpoints of the catalog: public reads (cached) and staff writes."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -13,8 +15,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalog import selectors, services
+from apps.catalog.cache import cached
 from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
-from apps.catalog.permissions import IsStaff, IsStaffOrReadOnly
+from apps.catalog.permissions import (
+    CategoryPermissions,
+    DiscountPermissions,
+    IsStaffOrReadOnly,
+    ProductPermissions,
+    TagPermissions,
+    VariantBulkPermissions,
+    VariantPermissions,
+)
 from apps.catalog.serializers import (
     BulkUpdateResultSerializer,
     BulkVariantUpdateSerializer,
@@ -72,11 +83,42 @@ class CatalogView(APIView):
             patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
 
+    def cached_json(
+        self,
+        request: Request,
+        answer: Callable[[], Any],
+        *,
+        params: frozenset[str] = frozenset(),
+    ) -> HttpResponse:
+        """Return `answer()` as JSON, its rendered bytes kept in the catalog cache.
+
+        A repeat of the same GET (URL and media type) is then one cache read: no validation,
+        selector or rendering. Errors are raised, never stored, and the bytes expire with the
+        catalog version and at the next discount change, like the data they are made from.
+        Only URLs whose query names nothing but `params` are stored, so made-up parameters
+        cannot fill the cache with copies of one answer.
+        """
+        renderer = request.accepted_renderer
+        if renderer.format != "json" or not params.issuperset(request.query_params):
+            return Response(answer())  # the browsable API in development, or unknown params
+        content = cached(
+            "json",
+            request.build_absolute_uri(),
+            request.accepted_media_type,
+            compute=lambda: renderer.render(
+                answer(), request.accepted_media_type, self.get_renderer_context()
+            ),
+            expires_at=lambda _: selectors.get_discount_map().next_change,
+        )
+        return HttpResponse(content, content_type=renderer.media_type)
+
 
 # --- Categories -----------------------------------------------------------------------------
 
 
 class CategoryListView(CatalogView):
+    permission_classes = [CategoryPermissions]
+
     @extend_schema(
         parameters=[CategoryListQuerySerializer],
         responses=CategorySerializer(many=True),
@@ -102,6 +144,8 @@ class CategoryListView(CatalogView):
 
 
 class CategoryDetailView(CatalogView):
+    permission_classes = [CategoryPermissions]
+
     @extend_schema(responses=CategoryDetailSerializer, tags=["catalog"])
     def get(self, request: Request, slug: str) -> Response:
         return Response(selectors.get_category(slug))
@@ -126,6 +170,8 @@ class CategoryDetailView(CatalogView):
 
 
 class TagListView(CatalogView):
+    permission_classes = [TagPermissions]
+
     @extend_schema(responses=TagSerializer(many=True), tags=["catalog"])
     def get(self, request: Request) -> Response:
         return Response([{"slug": t["slug"], "name": t["name"]} for t in selectors.list_tags()])
@@ -139,7 +185,7 @@ class TagListView(CatalogView):
 
 
 class TagDetailView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [TagPermissions]
 
     @extend_schema(request=TagSerializer, responses=TagSerializer, tags=["catalog staff"])
     def patch(self, request: Request, slug: str) -> Response:
@@ -167,27 +213,35 @@ def _staff_product(product: Product) -> dict[str, Any]:
     return StaffProductSerializer(product).data
 
 
+PRODUCT_LIST_PARAMS = frozenset(ProductListQuerySerializer().fields)
+
+
 class ProductListView(CatalogView):
+    permission_classes = [ProductPermissions]
+
     @extend_schema(
         operation_id="products_list",
         parameters=[ProductListQuerySerializer],
         responses=ProductPageSerializer,
         tags=["catalog"],
     )
-    def get(self, request: Request) -> Response:
-        params = validated(ProductListQuerySerializer, request.query_params)
-        cursor, page_size, ordering = (
-            params.pop("cursor", None),
-            params.pop("page_size"),
-            params.pop("ordering", None),
-        )
-        page = selectors.list_products(
-            filters=selectors.ProductFilters(**params),
-            ordering=ordering,
-            cursor=cursor,
-            page_size=page_size,
-        )
-        return Response(_page_links(request, page))
+    def get(self, request: Request) -> HttpResponse:
+        def answer() -> dict[str, Any]:
+            params = validated(ProductListQuerySerializer, request.query_params)
+            cursor, page_size, ordering = (
+                params.pop("cursor", None),
+                params.pop("page_size"),
+                params.pop("ordering", None),
+            )
+            page = selectors.list_products(
+                filters=selectors.ProductFilters(**params),
+                ordering=ordering,
+                cursor=cursor,
+                page_size=page_size,
+            )
+            return _page_links(request, page)
+
+        return self.cached_json(request, answer, params=PRODUCT_LIST_PARAMS)
 
     @extend_schema(
         request=ProductWriteSerializer,
@@ -214,9 +268,11 @@ class FeaturedProductsView(CatalogView):
 
 
 class ProductDetailView(CatalogView):
+    permission_classes = [ProductPermissions]
+
     @extend_schema(responses=ProductDetailSerializer, tags=["catalog"])
-    def get(self, request: Request, slug: str) -> Response:
-        return Response(selectors.get_product(slug))
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        return self.cached_json(request, lambda: selectors.get_product(slug))
 
     @extend_schema(
         request=ProductUpdateSerializer, responses=StaffProductSerializer, tags=["catalog staff"]
@@ -235,7 +291,7 @@ class ProductDetailView(CatalogView):
 
 
 class VariantListView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [VariantPermissions]
 
     @extend_schema(responses=StaffVariantSerializer(many=True), tags=["catalog staff"])
     def get(self, request: Request, slug: str) -> Response:
@@ -256,7 +312,7 @@ class VariantListView(CatalogView):
 
 
 class VariantDetailView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [VariantPermissions]
 
     def _variant(self, slug: str, sku: str) -> ProductVariant:
         return get_object_or_404(ProductVariant, product__slug=slug, sku=sku)
@@ -278,7 +334,7 @@ class VariantDetailView(CatalogView):
 
 
 class VariantBulkUpdateView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [VariantBulkPermissions]
 
     @extend_schema(
         request=BulkVariantUpdateSerializer,
@@ -297,7 +353,7 @@ class VariantBulkUpdateView(CatalogView):
 
 
 class DiscountListView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [DiscountPermissions]
 
     @extend_schema(responses=DiscountSerializer(many=True), tags=["catalog staff"])
     def get(self, request: Request) -> Response:
@@ -315,7 +371,7 @@ class DiscountListView(CatalogView):
 
 
 class DiscountDetailView(CatalogView):
-    permission_classes = [IsStaff]
+    permission_classes = [DiscountPermissions]
 
     @extend_schema(responses=DiscountSerializer, tags=["catalog staff"])
     def get(self, request: Request, pk: int) -> Response:

@@ -107,6 +107,38 @@ def test_a_warm_read_is_served_from_the_cache_until_a_write_commits(
     assert card(api_client)["price"] == "18.00"
 
 
+@pytest.mark.parametrize("path", [PRODUCTS_URL, f"{PRODUCTS_URL}?ordering=price", "lamp"])
+def test_a_repeated_read_is_the_stored_rendered_answer_until_a_write_commits(
+    api_client, shop, path, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    url = product_url(path) if path == "lamp" else path
+    first = api_client.get(url)
+    with django_assert_num_queries(0):
+        again = api_client.get(url)
+
+    assert again.status_code == first.status_code == 200
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
+    assert again.content == first.content
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_product(product=shop["lamp"], name="Desk Lamp")
+    assert b"Desk Lamp" in api_client.get(url).content
+
+
+def test_a_refused_read_is_not_stored(api_client, shop):
+    for _ in range(2):
+        assert api_client.get(f"{PRODUCTS_URL}?ordering=colour").status_code == 400
+        assert api_client.get(product_url("no-such-lamp")).status_code == 404
+    assert not [key for key in _catalog_ttls() if ":json:" in key]
+
+
+def test_made_up_parameters_are_answered_but_not_stored(api_client, shop):
+    for n in range(2):
+        response = api_client.get(f"{PRODUCTS_URL}?utm_source=mail-{n}")
+        assert response.status_code == 200
+        assert [c["slug"] for c in response.json()["results"]] == ["lamp"]
+    assert not [key for key in _catalog_ttls() if ":json:" in key]
+
+
 def _api(method: str, url: str, body: dict[str, Any] | None = None) -> Callable[[Any], Any]:
     def write(shop: dict[str, Any]) -> Any:
         response = getattr(staff_client(), method)(url, body, format="json")
@@ -377,7 +409,8 @@ def test_cached_answers_expire_no_later_than_the_next_discount_boundary(api_clie
     ttls = _catalog_ttls()
     priced = {key: ttl for key, ttl in ttls.items() if ":category-rows:" not in key}
     priced = {key: ttl for key, ttl in priced.items() if ":tags:" not in key}
-    assert len(priced) == 4  # discounts, products, product, featured
+    # discounts, products, product, featured, and the rendered products and product answers
+    assert len(priced) == 6
     assert all(0 < ttl <= 90 for ttl in priced.values()), priced
     unpriced = [ttl for key, ttl in ttls.items() if key not in priced]
     assert len(unpriced) == 2
