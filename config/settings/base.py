@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -220,8 +221,28 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / "media"
+# Uploaded files: an S3-compatible bucket (django-storages) when MEDIA_BUCKET is set, the local
+# disk (MEDIA_ROOT) otherwise. Credentials come from the usual AWS variables or the instance role.
+MEDIA_BUCKET = env.str("MEDIA_BUCKET", default="")
+MEDIA_STORAGE: dict[str, Any] = (
+    {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_BUCKET,
+            "endpoint_url": env.str("MEDIA_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("MEDIA_REGION", default="") or None,
+            "custom_domain": env.str("MEDIA_CUSTOM_DOMAIN", default="") or None,
+            "location": env.str("MEDIA_PREFIX", default="media"),
+            "default_acl": None,  # the bucket's policy decides
+            "file_overwrite": False,
+            "querystring_auth": env.bool("MEDIA_SIGNED_URLS", default=True),
+        },
+    }
+    if MEDIA_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apps.core.logging import build_logging_config
 
 from .base import *  # noqa: F403
-from .base import DATABASES, LOG_LEVEL, REST_FRAMEWORK, env
+from .base import DATABASES, LOG_LEVEL, MEDIA_STORAGE, REST_FRAMEWORK, env
 
 REQUIRED_VARIABLES = ["SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "REDIS_URL"]
 # The payment provider's secrets, for the provider in use (the sandbox is off by default here).
@@ -79,7 +79,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

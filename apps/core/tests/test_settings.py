@@ -15,22 +15,29 @@ PRODUCTION_ENV = {
 }
 
 
-def _import_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """Load a settings module in a fresh interpreter with exactly this environment."""
+def _run_with_settings(
+    module: str, env: dict[str, str], code: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `code` after django.setup() in a fresh interpreter with exactly this environment."""
     clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'])",
-        ],
+    return subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", "import django; django.setup(); " + code],
         cwd=ROOT,
         env={**clean, "DJANGO_READ_DOT_ENV_FILE": "0", "DJANGO_SETTINGS_MODULE": module, **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+    )
+
+
+def _import_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Load a settings module in a fresh interpreter with exactly this environment."""
+    return _run_with_settings(
+        module,
+        env,
+        "from django.conf import settings; "
+        "print(settings.DEBUG, settings.DATABASES['default']['ENGINE'])",
     )
 
 
@@ -76,27 +83,38 @@ def test_production_starts_with_its_variables_and_debug_off():
 
 def test_production_limits_how_long_a_statement_may_run():
     env = {**PRODUCTION_ENV, "DB_STATEMENT_TIMEOUT_MS": "7000"}
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); from django.conf import settings; "
-            "print(settings.DATABASES['default']['OPTIONS']['options'])",
-        ],
-        cwd=ROOT,
-        env={
-            **clean,
-            "DJANGO_READ_DOT_ENV_FILE": "0",
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = _run_with_settings(
+        "config.settings.production",
+        env,
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['options'])",
     )
     assert result.stdout.strip() == "-c statement_timeout=7000", result.stderr
+
+
+MEDIA_PROBE = (
+    "from django.core.files.storage import storages; media = storages['default']; "
+    "print(type(media).__name__, media.url('products/mug.jpg'))"
+)
+
+
+def test_media_goes_to_the_local_disk_without_a_bucket():
+    result = _run_with_settings("config.settings.production", PRODUCTION_ENV, MEDIA_PROBE)
+    assert result.stdout.split() == ["FileSystemStorage", "/media/products/mug.jpg"], result.stderr
+
+
+def test_media_goes_to_an_s3_compatible_bucket_when_one_is_set():
+    env = {
+        **PRODUCTION_ENV,
+        "MEDIA_BUCKET": "shop-media",
+        "MEDIA_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "MEDIA_SIGNED_URLS": "false",
+    }
+    result = _run_with_settings("config.settings.production", env, MEDIA_PROBE)
+    assert result.stdout.split() == [
+        "S3Storage",
+        "http://127.0.0.1:9000/shop-media/media/products/mug.jpg",
+    ], result.stderr
 
 
 def test_local_settings_need_nothing():
