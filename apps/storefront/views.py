@@ -400,10 +400,14 @@ def cart_shipping(request: HttpRequest) -> HttpResponse:
 # --- Checkout and payment -------------------------------------------------------------------
 
 
-def _checkout_initial(user: User | None, cart: dict[str, Any]) -> dict[str, Any]:
+def _checkout_initial(
+    user: User | None, cart: dict[str, Any], methods: list[dict[str, Any]]
+) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     if cart["shipping_method"]:
         initial["shipping_method"] = cart["shipping_method"]["id"]
+    elif len(methods) == 1:
+        initial["shipping_method"] = methods[0]["id"]  # no choice to make
     if user is None:
         return initial
     initial["name"] = user.full_name
@@ -432,7 +436,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
     methods = cart_selectors.list_shipping_methods()
     if request.method == "GET":
         form = CheckoutForm(
-            methods=methods, signed_in=user is not None, initial=_checkout_initial(user, data)
+            methods=methods,
+            signed_in=user is not None,
+            initial=_checkout_initial(user, data, methods),
         )
         return _render_checkout(request, data, form)
 

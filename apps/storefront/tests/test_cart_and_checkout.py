@@ -381,6 +381,19 @@ def test_a_missing_shipping_choice_is_a_field_error() -> None:
     assert not Order.objects.exists()
 
 
+def test_the_only_shipping_method_is_chosen_in_advance_and_one_of_many_is_not() -> None:
+    only = make_shipping()
+    client = Client()
+    add_to_cart(client, stock_product())
+    page = client.get("/checkout/").content.decode()
+    assert f'value="{only.pk}" required id="id_shipping_method_0" checked>' in page
+
+    make_shipping("Express", "12.00")
+    page = client.get("/checkout/").content.decode()
+    assert 'id="id_shipping_method_0">' in page
+    assert " checked>" not in page
+
+
 def test_the_order_received_email_is_sent_after_checkout(
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
