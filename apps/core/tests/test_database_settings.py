@@ -1,10 +1,6 @@
 """Production database connections (persistent, pool, PgBouncer) and what an outage answers."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -14,39 +10,17 @@ from django.test import RequestFactory
 
 from apps.core import doctor, views
 from apps.core.tests.helpers import assert_problem, client_for
+from apps.core.tests.settings_probe import PRODUCTION_ENV, run_with_settings
 from apps.users.models import User
-
-ROOT = Path(__file__).resolve().parents[3]
-PRODUCTION_ENV = {
-    "SECRET_KEY": "a-real-secret-that-is-long-enough-to-pass-the-deploy-checks-1234567890",
-    "DATABASE_URL": "postgres://shop@db.internal:5432/emporium",
-    "ALLOWED_HOSTS": "shop.example.com",
-    "REDIS_URL": "redis://cache.internal:6379/0",
-}
 
 
 def production_database(**env: str) -> dict[str, Any]:
     """Return DATABASES["default"] as production settings build it from this environment."""
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import json, django; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.DATABASES['default'], default=str))",
-        ],
-        cwd=ROOT,
-        env={
-            **clean,
-            "DJANGO_READ_DOT_ENV_FILE": "0",
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            **PRODUCTION_ENV,
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_with_settings(
+        "config.settings.production",
+        {**PRODUCTION_ENV, **env},
+        "import json; from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default'], default=str))",
     )
     assert result.returncode == 0, result.stderr
     database: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])

@@ -3,37 +3,13 @@
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
-
-PRODUCTION_ENV = {
-    "SECRET_KEY": "a-real-secret-that-is-long-enough-to-pass-the-deploy-checks-1234567890",
-    "DATABASE_URL": "postgres://shop@db.internal:5432/emporium",
-    "ALLOWED_HOSTS": "shop.example.com",
-    "REDIS_URL": "redis://cache.internal:6379/0",
-}
-
-
-def _run_with_settings(
-    module: str, env: dict[str, str], code: str
-) -> subprocess.CompletedProcess[str]:
-    """Run `code` after django.setup() in a fresh interpreter with exactly this environment."""
-    clean = {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG"}}
-    return subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", "import django; django.setup(); " + code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_READ_DOT_ENV_FILE": "0", "DJANGO_SETTINGS_MODULE": module, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from apps.core.tests.settings_probe import PRODUCTION_ENV, ROOT, run_with_settings
 
 
 def _import_settings(module: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Load a settings module in a fresh interpreter with exactly this environment."""
-    return _run_with_settings(
+    return run_with_settings(
         module,
         env,
         "from django.conf import settings; "
@@ -83,7 +59,7 @@ def test_production_starts_with_its_variables_and_debug_off():
 
 def test_production_limits_how_long_a_statement_may_run():
     env = {**PRODUCTION_ENV, "DB_STATEMENT_TIMEOUT_MS": "7000"}
-    result = _run_with_settings(
+    result = run_with_settings(
         "config.settings.production",
         env,
         "from django.conf import settings; "
@@ -99,7 +75,7 @@ MEDIA_PROBE = (
 
 
 def test_media_goes_to_the_local_disk_without_a_bucket():
-    result = _run_with_settings("config.settings.production", PRODUCTION_ENV, MEDIA_PROBE)
+    result = run_with_settings("config.settings.production", PRODUCTION_ENV, MEDIA_PROBE)
     assert result.stdout.split() == ["FileSystemStorage", "/media/products/mug.jpg"], result.stderr
 
 
@@ -110,7 +86,7 @@ def test_media_goes_to_an_s3_compatible_bucket_when_one_is_set():
         "MEDIA_ENDPOINT_URL": "http://127.0.0.1:9000",
         "MEDIA_SIGNED_URLS": "false",
     }
-    result = _run_with_settings("config.settings.production", env, MEDIA_PROBE)
+    result = run_with_settings("config.settings.production", env, MEDIA_PROBE)
     assert result.stdout.split() == [
         "S3Storage",
         "http://127.0.0.1:9000/shop-media/media/products/mug.jpg",
