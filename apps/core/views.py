@@ -3,6 +3,7 @@
 import logging
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -43,11 +44,16 @@ def _check_database() -> None:
 def _check_cache() -> None:
     # The cache swallows connection errors by design (the site keeps serving without it), so
     # readiness writes and reads back a value: a silent miss means the cache is not reachable.
-    key = "readyz:probe"
-    token = str(time.monotonic_ns())
+    # A key of its own per probe: probes of other workers and pods share the cache, and a
+    # shared key would let one probe read another's value and report a healthy cache down.
+    token = uuid.uuid4().hex
+    key = f"readyz:probe:{token}"
     cache.set(key, token, timeout=10)
-    if cache.get(key) != token:
-        raise ConnectionError("the cache did not return the value just written")
+    try:
+        if cache.get(key) != token:
+            raise ConnectionError("the cache did not return the value just written")
+    finally:
+        cache.delete(key)
 
 
 READINESS_CHECKS: dict[str, Callable[[], None]] = {

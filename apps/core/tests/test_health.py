@@ -53,6 +53,37 @@ def test_readyz_is_503_when_the_cache_loses_writes():
     assert response.json()["checks"]["cache"]["error"] == "ConnectionError"
 
 
+def test_concurrent_readiness_probes_do_not_read_each_others_values():
+    """Probes of other workers and pods share the cache: one landing between another's write
+    and read must not make that one report the cache down (nor leave keys behind)."""
+    from django.core.cache import cache as real_cache
+
+    from apps.core import views
+
+    original_set = real_cache.set
+    interleaved: list[None] = []
+
+    def set_then_let_another_probe_run(key, value, timeout=None):
+        original_set(key, value, timeout=timeout)
+        if not interleaved:
+            interleaved.append(None)
+            views._check_cache()  # another probe, between this one's write and its read
+
+    with mock.patch.object(real_cache, "set", side_effect=set_then_let_another_probe_run):
+        response = Client().get("/readyz")
+
+    assert interleaved
+    assert response.status_code == 200, response.json()
+    assert not [key for key in _cache_keys(real_cache) if "readyz" in key]
+
+
+def _cache_keys(cache) -> list[str]:
+    """Return the keys the test cache holds (local memory or Redis)."""
+    if hasattr(cache, "_cache"):  # local-memory backend
+        return [str(key) for key in cache._cache]
+    return [key.decode() for key in cache.client.get_client().keys("*readyz*")]
+
+
 def test_version_reports_release_and_commit(settings):
     settings.RELEASE = "2026.11.0"
     settings.GIT_COMMIT = "abc1234"
