@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -116,8 +117,9 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "storefront/home.html",
         {
-            "featured": catalog_selectors.featured_products(limit=8),
-            "categories": catalog_selectors.category_tree(),
+            # Read only when the page fragment is not cached already (the template asks).
+            "featured": SimpleLazyObject(lambda: catalog_selectors.featured_products(limit=8)),
+            "categories": SimpleLazyObject(catalog_selectors.category_tree),
             "catalog_key": _catalog_key(),
             "catalog_ttl": settings.CATALOG_CACHE_TIMEOUT,
         },

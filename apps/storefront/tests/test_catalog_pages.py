@@ -6,11 +6,13 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from apps.catalog import selectors as catalog_selectors
 from apps.catalog.cache import bump_catalog_version
 from apps.catalog.models import Review
 from apps.catalog.tests.factories import (
@@ -84,6 +86,23 @@ def test_home_queries_do_not_grow_with_products(
         Client().get("/")
     with django_assert_num_queries(0):
         Client().get("/")
+
+
+def test_a_warm_home_page_does_not_read_what_its_cached_fragment_shows() -> None:
+    stock_product(is_featured=True, name="Chef's pan")
+    Client().get("/")  # fills the fragment
+    with (
+        mock.patch.object(
+            catalog_selectors, "featured_products", wraps=catalog_selectors.featured_products
+        ) as featured,
+        mock.patch.object(
+            catalog_selectors, "category_tree", wraps=catalog_selectors.category_tree
+        ) as tree,
+    ):
+        body = page(Client(), "/")
+    assert "Chef&#x27;s pan" in body
+    assert featured.call_count == 0
+    assert tree.call_count == 0
 
 
 # --- Category and search --------------------------------------------------------------------
