@@ -25,6 +25,7 @@ from apps.catalog.tests.test_api_support import (
     FEATURED_URL,
     PRODUCTS_URL,
     TAGS_URL,
+    UNREACHABLE_REDIS,
     category_url,
     client_for,
     customer_client,
@@ -46,17 +47,6 @@ pytestmark = pytest.mark.django_db
 
 T0 = datetime(2030, 6, 1, 9, 0, tzinfo=UTC)
 LOCAL_MEMORY = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "SOCKET_TIMEOUT": 0.2,
-        },
-    }
-}
 
 
 @pytest.fixture

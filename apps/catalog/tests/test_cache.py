@@ -14,18 +14,7 @@ from apps.catalog.cache import (
     catalog_key,
     get_catalog_version,
 )
-
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {
-            "IGNORE_EXCEPTIONS": True,
-            "SOCKET_CONNECT_TIMEOUT": 0.2,
-            "SOCKET_TIMEOUT": 0.2,
-        },
-    }
-}
+from apps.catalog.tests.test_api_support import UNREACHABLE_REDIS
 
 
 class Counter:

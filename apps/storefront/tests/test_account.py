@@ -13,7 +13,13 @@ from django.test import Client
 from apps.cart.models import Cart
 from apps.orders.models import Order, OrderStatus
 from apps.orders.tests.factories import buy, make_variant
-from apps.storefront.tests.helpers import add_to_cart, browser_for, first_variant, stock_product
+from apps.storefront.tests.helpers import (
+    ADDRESS_FORM,
+    add_to_cart,
+    browser_for,
+    first_variant,
+    stock_product,
+)
 from apps.users import services as user_services
 from apps.users.models import Address, User
 from apps.users.tests.factories import DEFAULT_PASSWORD, NEW_PASSWORD, UserFactory
@@ -248,25 +254,15 @@ def test_account_pages_need_a_signed_in_customer() -> None:
 
 # --- Addresses ------------------------------------------------------------------------------
 
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "12 Analytical Row",
-    "line2": "",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "gb",
-    "phone": "",
-}
-
 
 def test_add_edit_set_default_and_delete_addresses() -> None:
     user: User = UserFactory.create()
     browser = browser_for(user)
-    assert browser.post("/account/addresses/new/", ADDRESS).status_code == 302
+    assert browser.post("/account/addresses/new/", ADDRESS_FORM).status_code == 302
     home = Address.objects.get(user=user)
     assert home.is_default
     assert home.country == "GB"
-    browser.post("/account/addresses/new/", {**ADDRESS, "line1": "1 Work Street"})
+    browser.post("/account/addresses/new/", {**ADDRESS_FORM, "line1": "1 Work Street"})
     work = Address.objects.get(user=user, line1="1 Work Street")
     assert not work.is_default
 
@@ -276,7 +272,8 @@ def test_add_edit_set_default_and_delete_addresses() -> None:
     assert 'value="1 Work Street"' in form
 
     browser.post(
-        f"/account/addresses/{work.pk}/", {**ADDRESS, "line1": "2 Work Street", "is_default": "on"}
+        f"/account/addresses/{work.pk}/",
+        {**ADDRESS_FORM, "line1": "2 Work Street", "is_default": "on"},
     )
     work.refresh_from_db()
     home.refresh_from_db()
@@ -297,7 +294,7 @@ def test_add_edit_set_default_and_delete_addresses() -> None:
 def test_address_errors_are_next_to_fields_and_keep_the_input() -> None:
     browser = browser_for(UserFactory.create())
     response = browser.post(
-        "/account/addresses/new/", {**ADDRESS, "country": "Britain", "city": ""}
+        "/account/addresses/new/", {**ADDRESS_FORM, "country": "Britain", "city": ""}
     )
     assert response.status_code == 400
     body = response.content.decode()
@@ -319,7 +316,7 @@ def test_another_customers_address_is_404() -> None:
     )
     stranger = browser_for(UserFactory.create())
     assert stranger.get(f"/account/addresses/{address.pk}/").status_code == 404
-    assert stranger.post(f"/account/addresses/{address.pk}/", ADDRESS).status_code == 404
+    assert stranger.post(f"/account/addresses/{address.pk}/", ADDRESS_FORM).status_code == 404
     assert stranger.post(f"/account/addresses/{address.pk}/delete/").status_code == 404
     assert stranger.post(f"/account/addresses/{address.pk}/default/").status_code == 404
     assert "Analytical" not in stranger.get("/account/addresses/").content.decode()
@@ -351,7 +348,7 @@ def test_the_guest_order_from_a_previous_visit_stays_visible_after_signing_in() 
     user: User = UserFactory.create()
     client = Client()
     add_to_cart(client, stock_product())
-    client.post("/checkout/", {**ADDRESS, "email": "guest@example.com"})
+    client.post("/checkout/", {**ADDRESS_FORM, "email": "guest@example.com"})
     order = Order.objects.get()
     client.post("/account/login/", {"email": user.email, "password": DEFAULT_PASSWORD})
     assert client.get(f"/orders/{order.pk}/").status_code == 200
