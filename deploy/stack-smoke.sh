@@ -60,6 +60,8 @@ mkdir -p "$EMAIL_FILE_PATH" "$PROMETHEUS_MULTIPROC_DIR"
 
 .venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py collectstatic --noinput -v 0
+# The production checklist, as the container runs it at start-up: non-zero on any failure.
+.venv/bin/python manage.py doctor
 SKU="SMOKE-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 .venv/bin/python manage.py shell -v 0 -c "
 from decimal import Decimal
@@ -129,6 +131,9 @@ header Content-Security-Policy | grep -q "script-src 'self'" || fail "no CSP hea
 [ "$(header X-Request-ID)" = stack-smoke-0001 ] || fail "X-Request-ID not passed through"
 grep -q '"request_id": "stack-smoke-0001"' "$tmp/gunicorn.log" || fail "no access log line"
 expect_status /api/v1/categories/ 200
+expect_status /api/schema/ 200
+expect_status /api/v1/no-such-endpoint/ 404
+grep -q '"code":"not_found"\|"code": "not_found"' "$tmp/body" || fail "unknown API path: no problem body"
 [ -n "$(header X-Request-ID)" ] || fail "nginx did not generate an X-Request-ID"
 # Plain HTTP to nginx (no TLS in front of it) is redirected to HTTPS by Django.
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HTTP_PORT/api/v1/products/")" = 301 ] \
