@@ -6,18 +6,39 @@ MANAGE := $(BIN)/python manage.py
 STAMP := $(VENV)/.installed-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help install run worker beat test lint fmt typecheck migrate schema-check deploy-check check clean
+.PHONY: help install lock lock-upgrade lock-check audit run worker beat test lint fmt typecheck migrate schema-check \
+	deploy-check check clean
 
 help: ## List the commands
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements/dev.txt
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Emporium needs Python 3.11 or newer (set PYTHON=python3.x).")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+# Wheels only, exactly the locked files, no resolver: what is installed cannot depend on what
+# has been released since the lock was made (docs/decisions/0004-reproducible-install.md).
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --require-hashes --no-deps --only-binary :all:
+
+$(STAMP): requirements/pip.txt requirements/dev.txt
+	@$(PYTHON) scripts/check_python.py
+	$(PYTHON) -m venv --clear $(VENV)
+	$(PIP_INSTALL) -r requirements/pip.txt
+	$(PIP_INSTALL) -r requirements/dev.txt
+	$(BIN)/python -m pip check
 	@touch $@
 
-install: $(STAMP) ## Create .venv and install the locked dependencies
+install: $(STAMP) ## Create .venv and install the locked dependencies (again, from scratch, when a lock changes)
+
+lock: install ## Compile requirements/*.txt from pyproject.toml, keeping every pin that still fits
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv
+
+lock-upgrade: install ## Move the resolution date to now and take the newest releases
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv --upgrade
+
+lock-check: install ## Fail if `make lock` would change a lock (needs the package index)
+	$(BIN)/python scripts/lock.py --uv $(BIN)/uv --check
+
+audit: install ## Supply chain: bandit and the secret scan (gating), pip-audit of the locks
+	$(BIN)/bandit --quiet --recursive apps config --severity-level medium
+	$(BIN)/python scripts/scan_secrets.py
+	$(BIN)/python scripts/audit_dependencies.py requirements/production.txt requirements/dev.txt
 
 run: install ## Migrate, create demo logins and a demo catalog, serve on http://127.0.0.1:8000 (SQLite, no services)
 	$(MANAGE) migrate --noinput
@@ -71,7 +92,7 @@ deploy-check: install ## `check --deploy` under production settings (placeholder
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	$(MANAGE) check --deploy --fail-level WARNING
 
-check: lint typecheck schema-check deploy-check test ## Everything CI checks
+check: lint typecheck audit schema-check deploy-check test ## Everything CI checks (but the drills)
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov db.sqlite3 db.sqlite3-*
