@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from apps.payments.gateways.sandbox import SIGNATURE_HEADER
@@ -108,3 +110,16 @@ def test_an_unreachable_url_raises_a_retried_error() -> None:
     body = event("payment.succeeded", intent_id="pi_sbx_1", amount="19.99")
     with override_settings(SANDBOX_WEBHOOK_URL=url), pytest.raises(DELIVERY_ERRORS):
         deliver_sandbox_webhook(body)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/hooks", "127.0.0.1:8000/"])
+def test_a_url_that_is_not_http_is_refused_before_anything_is_opened(url: str) -> None:
+    body = event("payment.succeeded", intent_id="pi_sbx_1", amount="19.99")
+    with (
+        override_settings(SANDBOX_WEBHOOK_URL=url),
+        pytest.raises(ImproperlyConfigured, match="must be an http"),
+        mock.patch("urllib.request.urlopen") as urlopen,
+    ):
+        deliver_sandbox_webhook(body)
+    urlopen.assert_not_called()
+    assert not isinstance(ImproperlyConfigured(), DELIVERY_ERRORS)  # so Celery does not retry it
