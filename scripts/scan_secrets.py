@@ -39,12 +39,21 @@ def tracked_files(root: Path) -> list[str]:
     return [name for name in listed.split("\0") if name and name != BASELINE]
 
 
-def scan(root: Path, files: Iterable[str]) -> SecretsCollection:
-    """Return what the configured plugins find in `files` (paths relative to `root`)."""
+def scan(root: Path, files: Iterable[str], *, parallel: bool = True) -> SecretsCollection:
+    """Return what the configured plugins find in `files` (paths relative to `root`).
+
+    `parallel` scans in one forked process per core; a caller that runs threads (a test
+    runner) passes False, since forking a multi-threaded process can deadlock.
+    """
     found = SecretsCollection()
     # From inside `root`, so each finding is recorded under the relative name the baseline uses.
     with contextlib.chdir(root):
-        found.scan_files(*[name for name in files if Path(name).is_file()])
+        names = [name for name in files if Path(name).is_file()]
+        if parallel:
+            found.scan_files(*names)
+        else:
+            for name in names:
+                found.scan_file(name)
     return found
 
 
@@ -79,7 +88,7 @@ def write_baseline(root: Path, found: SecretsCollection, known: SecretsCollectio
     (root / BASELINE).write_text(json.dumps(output, indent=2) + "\n")
 
 
-def main(argv: list[str] | None = None, *, root: Path = ROOT) -> int:
+def main(argv: list[str] | None = None, *, root: Path = ROOT, parallel: bool = True) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--update", action="store_true", help="write the current findings into the baseline"
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None, *, root: Path = ROOT) -> int:
     args = parser.parse_args(argv)
     known = load_baseline(root)
     files = tracked_files(root)
-    found = scan(root, files)
+    found = scan(root, files, parallel=parallel)
     if args.update:
         write_baseline(root, found, known)
         print(f"Wrote {BASELINE}; review new findings with `detect-secrets audit {BASELINE}`.")

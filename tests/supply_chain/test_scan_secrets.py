@@ -38,45 +38,45 @@ def review(repo: Path, verdict: bool) -> None:
 
 
 def test_a_clean_tree_passes(repo, capsys):
-    assert scan_secrets.main([], root=repo) == 0
+    assert scan_secrets.main([], root=repo, parallel=False) == 0
     assert "no secret outside the reviewed baseline" in capsys.readouterr().out
 
 
 def test_a_new_key_fails_naming_the_file_and_line_even_before_git_add(repo, capsys):
     plant(repo)
-    assert scan_secrets.main([], root=repo) == 1
+    assert scan_secrets.main([], root=repo, parallel=False) == 1
     assert "settings.py:1: AWS Access Key, not in the baseline" in capsys.readouterr().out
 
 
 def test_an_added_but_unreviewed_finding_still_fails(repo, capsys):
     plant(repo)
-    assert scan_secrets.main(["--update"], root=repo) == 0
+    assert scan_secrets.main(["--update"], root=repo, parallel=False) == 0
     stored = json.loads((repo / scan_secrets.BASELINE).read_text())
     assert list(stored["results"]) == ["settings.py"]
     assert "generated_at" not in stored
 
-    assert scan_secrets.main([], root=repo) == 1
+    assert scan_secrets.main([], root=repo, parallel=False) == 1
     assert "in the baseline but not reviewed" in capsys.readouterr().out
 
 
 def test_a_cleared_finding_passes_after_its_line_moves_and_an_update_keeps_the_review(repo):
     plant(repo)
-    scan_secrets.main(["--update"], root=repo)
+    scan_secrets.main(["--update"], root=repo, parallel=False)
     review(repo, verdict=False)
-    assert scan_secrets.main([], root=repo) == 0
+    assert scan_secrets.main([], root=repo, parallel=False) == 0
 
     plant(repo, lines_above=5)
-    assert scan_secrets.main([], root=repo) == 0
-    scan_secrets.main(["--update"], root=repo)
+    assert scan_secrets.main([], root=repo, parallel=False) == 0
+    scan_secrets.main(["--update"], root=repo, parallel=False)
     (finding,) = json.loads((repo / scan_secrets.BASELINE).read_text())["results"]["settings.py"]
     assert (finding["line_number"], finding["is_secret"]) == (6, False)
 
 
 def test_a_finding_reviewed_as_real_fails(repo, capsys):
     plant(repo)
-    scan_secrets.main(["--update"], root=repo)
+    scan_secrets.main(["--update"], root=repo, parallel=False)
     review(repo, verdict=True)
-    assert scan_secrets.main([], root=repo) == 1
+    assert scan_secrets.main([], root=repo, parallel=False) == 1
     assert "marked a real secret" in capsys.readouterr().out
 
 
