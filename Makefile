@@ -38,7 +38,8 @@ lock-check: install ## Fail if `make lock` would change a lock (needs the packag
 audit: install ## Supply chain: bandit and the secret scan (gating), pip-audit of the locks
 	$(BIN)/bandit --quiet --recursive apps config --severity-level medium
 	$(BIN)/python scripts/scan_secrets.py
-	$(BIN)/python scripts/audit_dependencies.py requirements/production.txt requirements/dev.txt
+	$(BIN)/python scripts/audit_dependencies.py --pip-audit $(BIN)/pip-audit \
+		requirements/production.txt requirements/dev.txt
 
 run: install ## Migrate, create demo logins and a demo catalog, serve on http://127.0.0.1:8000 (SQLite, no services)
 	$(MANAGE) migrate --noinput

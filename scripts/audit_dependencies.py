@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -87,15 +86,15 @@ def evaluate(
     for dep in dependencies:
         for vuln in dep.get("vulns", []):
             ids = [vuln["id"], *vuln.get("aliases", [])]
-            name = f"{dep['name']}=={dep['version']} {vuln['id']}"
+            label = f"{dep['name']}=={dep['version']} {vuln['id']}"
             if any((dep["name"].lower(), vuln_id) in active for vuln_id in ids):
-                outcome.lines.append(f"{name}: accepted in {ALLOWLIST.name}")
+                outcome.lines.append(f"{label}: accepted in {ALLOWLIST.name}")
             elif vuln.get("fix_versions"):
                 outcome.failed = True
                 fixes = ", ".join(vuln["fix_versions"])
-                outcome.lines.append(f"{name}: VULNERABLE, fixed in {fixes}")
+                outcome.lines.append(f"{label}: VULNERABLE, fixed in {fixes}")
             else:
-                outcome.lines.append(f"{name}: known vulnerability with no fixed release yet")
+                outcome.lines.append(f"{label}: known vulnerability with no fixed release yet")
     audited = len(dependencies) - len(skipped)
     summary = f"pip-audit: {audited} locked packages audited"
     if skipped:
@@ -125,11 +124,7 @@ def run_pip_audit(requirements: Sequence[str], *, executable: str) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("requirements", nargs="+", help="hash-pinned requirement files")
-    beside = Path(sys.executable).with_name("pip-audit")  # the one in this virtualenv
-    parser.add_argument(
-        "--pip-audit",
-        default=str(beside) if beside.exists() else shutil.which("pip-audit") or "pip-audit",
-    )
+    parser.add_argument("--pip-audit", default="pip-audit", help="the pip-audit executable")
     args = parser.parse_args(argv)
     allowlist = load_allowlist(ALLOWLIST.read_text())
     report = run_pip_audit(args.requirements, executable=args.pip_audit)

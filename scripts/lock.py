@@ -95,16 +95,17 @@ def main(argv: list[str] | None = None) -> int:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--upgrade", action="store_true", help="resolve as of now, newest releases")
     mode.add_argument("--check", action="store_true", help="fail if the locks are out of date")
-    parser.add_argument("--uv", default=shutil.which("uv") or "uv", help="the uv executable")
+    parser.add_argument("--uv", default="uv", help="the uv executable")
     args = parser.parse_args(argv)
     uv = str(Path(args.uv).resolve()) if Path(args.uv).exists() else args.uv
+    pyproject = PYPROJECT.read_text()
     if args.upgrade:
-        PYPROJECT.write_text(set_resolution_date(PYPROJECT.read_text(), dt.datetime.now(dt.UTC)))
-    # Compile in a scratch copy, then replace only the locks whose text changed: an untouched
-    # lock keeps its timestamp, so `make install` does not rebuild the virtualenv for nothing.
+        pyproject = set_resolution_date(pyproject, dt.datetime.now(dt.UTC))
+    # Compile in a scratch copy, then replace only what changed (and only once uv succeeded): an
+    # untouched lock keeps its timestamp, so `make install` does not rebuild the virtualenv.
     with tempfile.TemporaryDirectory(prefix="emporium-lock-") as tmp:
         scratch = Path(tmp)
-        shutil.copy2(PYPROJECT, scratch / "pyproject.toml")
+        (scratch / "pyproject.toml").write_text(pyproject)
         shutil.copytree(ROOT / "requirements", scratch / "requirements")
         compile_locks(scratch, uv=uv, upgrade=args.upgrade)
         changed = changed_locks(ROOT, scratch)
@@ -118,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for name in changed:
             shutil.copy2(scratch / "requirements" / name, ROOT / "requirements" / name)
+    if pyproject != PYPROJECT.read_text():
+        PYPROJECT.write_text(pyproject)
     print(f"Updated: {', '.join(changed)}." if changed else "The locks were already up to date.")
     return 0
 
