@@ -1,8 +1,11 @@
-"""Catalog tables: categories, tags, products, their variants (SKUs), discounts and reviews."""
+"""Catalog tables: categories, tags, product types and attributes, products, their variants
+(SKUs), images, discounts, reviews, and the "bought together" associations."""
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import ClassVar
+from pathlib import PurePath
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -52,6 +55,102 @@ class Tag(models.Model):
         return self.name
 
 
+class AttributeKind(models.TextChoices):
+    CHOICE = "choice", "One value from a list"
+    MULTI_CHOICE = "multi_choice", "Several values from a list"
+    NUMBER = "number", "A number (with a unit)"
+    BOOLEAN = "boolean", "Yes or no"
+    TEXT = "text", "Free text"
+
+
+CHOICE_KINDS = frozenset({AttributeKind.CHOICE, AttributeKind.MULTI_CHOICE})
+
+
+class Attribute(models.Model):
+    """A property products or variants can have, such as colour, size or weight."""
+
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=AttributeKind.choices)
+    unit = models.CharField(max_length=16, blank=True, help_text="For numbers, e.g. 'g' or 'cm'.")
+    is_filterable = models.BooleanField(
+        default=True, help_text="Offered as a filter, with counts, on list pages."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AttributeKind.values), name="catalog_attribute_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+class AttributeValue(models.Model):
+    """One of the values a choice attribute offers, e.g. "Navy" for colour."""
+
+    attribute = models.ForeignKey(Attribute, on_delete=models.CASCADE, related_name="values")
+    name = models.CharField(max_length=80)
+    slug = models.SlugField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["attribute_id", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attribute", "slug"], name="catalog_attribute_value_unique_slug"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductType(TimeStampedModel):
+    """A kind of product ("Shoes", "Laptops"): the attributes its products and variants carry."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    attributes: "models.ManyToManyField[Attribute, ProductTypeAttribute]" = models.ManyToManyField(
+        Attribute, through="ProductTypeAttribute", related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductTypeAttribute(models.Model):
+    """An attribute of a product type, carried by the product or, if variant-defining, by
+    each variant (the variant picker offers those)."""
+
+    product_type = models.ForeignKey(
+        ProductType, on_delete=models.CASCADE, related_name="type_attributes"
+    )
+    attribute = models.ForeignKey(Attribute, on_delete=models.PROTECT, related_name="+")
+    variant_defining = models.BooleanField(
+        default=False, help_text="Each variant has its own value; shoppers pick by it."
+    )
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_type", "attribute"], name="catalog_type_attribute_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_type_id}: {self.attribute_id}"
+
+
 class Product(PublicModel):
     """What a customer browses; what is sold and stocked are its variants."""
 
@@ -62,6 +161,14 @@ class Product(PublicModel):
     is_featured = models.BooleanField(default=False)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     tags = models.ManyToManyField(Tag, blank=True, related_name="products")
+    product_type = models.ForeignKey(
+        "ProductType",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        help_text="Decides which attributes the product and its variants carry.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -137,6 +244,142 @@ class ProductVariant(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.sku} ({self.product_id})"
+
+
+class AttributeAssignment(models.Model):
+    """A value a product (variant is NULL) or one of its variants has for an attribute.
+
+    Choice attributes point at an `AttributeValue` (several rows for multi-choice); numbers,
+    booleans and text are stored in their own typed column. Exactly one of them is set.
+    `product` is kept on variant rows too, so facet counts read one table.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="attribute_values")
+    variant = models.ForeignKey(
+        ProductVariant,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attribute_values",
+    )
+    attribute = models.ForeignKey(Attribute, on_delete=models.PROTECT, related_name="+")
+    value = models.ForeignKey(
+        AttributeValue, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    boolean = models.BooleanField(null=True, blank=True)
+    text = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["attribute_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(value__isnull=False, number__isnull=True, boolean__isnull=True, text="")
+                    | Q(value__isnull=True, number__isnull=False, boolean__isnull=True, text="")
+                    | Q(value__isnull=True, number__isnull=True, boolean__isnull=False, text="")
+                    | (
+                        Q(value__isnull=True, number__isnull=True, boolean__isnull=True)
+                        & ~Q(text="")
+                    )
+                ),
+                name="catalog_assignment_one_value",
+                violation_error_message="An attribute value is a choice, a number, a yes/no "
+                "or a text: exactly one.",
+            ),
+            models.UniqueConstraint(
+                fields=["product", "attribute", "value"],
+                condition=Q(variant__isnull=True),
+                name="catalog_assignment_product_value_once",
+            ),
+            # Variant-defining attributes take one value per variant.
+            models.UniqueConstraint(
+                fields=["variant", "attribute"],
+                condition=Q(variant__isnull=False),
+                name="catalog_assignment_variant_once",
+            ),
+        ]
+        indexes = [
+            # Facet counts: products per value, within the filtered products.
+            models.Index(fields=["value", "product"], name="catalog_assignment_value_idx"),
+            models.Index(
+                fields=["attribute", "number"],
+                name="catalog_assignment_number_idx",
+                condition=Q(number__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attribute_id}={self.value_id or self.number or self.boolean or self.text}"
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    """Return where an uploaded image is stored: a fresh name under its product's folder.
+
+    The uploaded name is never used (it may be anything); only its checked extension is.
+    """
+    suffix = PurePath(filename).suffix.lower()[:6]
+    return f"products/{instance.product_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class ProductImage(TimeStampedModel):
+    """A picture of a product (or of one variant), in gallery order, with its thumbnails."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    variant = models.ForeignKey(
+        ProductVariant,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="images",
+        help_text="Shown first when this variant is picked.",
+    )
+    image = models.ImageField(
+        upload_to=product_image_path, width_field="width", height_field="height", max_length=255
+    )
+    width = models.PositiveIntegerField(null=True, editable=False)
+    height = models.PositiveIntegerField(null=True, editable=False)
+    alt_text = models.CharField(
+        max_length=200, blank=True, help_text="Describes the picture for screen readers."
+    )
+    position = models.PositiveIntegerField(default=0)
+    # Thumbnails made after upload: {"webp": {"320": "<storage name>", ...}, "jpeg": {...}}.
+    renditions: "models.JSONField[dict[str, Any], dict[str, Any]]" = models.JSONField(
+        default=dict, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["product", "position", "id"], name="catalog_image_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.alt_text or self.image.name
+
+
+class ProductAssociation(models.Model):
+    """ "Customers also bought": how often `related` was ordered together with `product`."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="associations")
+    related = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    score = models.PositiveIntegerField(help_text="Orders that held both products.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-score", "related_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "related"], name="catalog_association_once"),
+            models.CheckConstraint(
+                condition=~Q(related=models.F("product")), name="catalog_association_not_self"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product", "-score"], name="catalog_association_top_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ~ {self.related_id} ({self.score})"
 
 
 class Discount(TimeStampedModel):
