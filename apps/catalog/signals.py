@@ -10,9 +10,37 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from apps.catalog.cache import bump_catalog_version_on_commit
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.catalog.models import (
+    Attribute,
+    AttributeAssignment,
+    AttributeValue,
+    Category,
+    Discount,
+    Product,
+    ProductAssociation,
+    ProductImage,
+    ProductType,
+    ProductTypeAttribute,
+    ProductVariant,
+    Review,
+    Tag,
+)
 
-CATALOG_MODELS = (Category, Tag, Product, ProductVariant, Discount, Review)
+CATALOG_MODELS = (
+    Category,
+    Tag,
+    Product,
+    ProductVariant,
+    Discount,
+    Review,
+    ProductType,
+    ProductTypeAttribute,
+    Attribute,
+    AttributeValue,
+    AttributeAssignment,
+    ProductImage,
+    ProductAssociation,
+)
 
 
 def _bump(**_: Any) -> None:
