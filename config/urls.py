@@ -1,5 +1,7 @@
 """Root URL configuration: health, admin, the versioned API, its documentation, the shop."""
 
+import re
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -28,6 +30,12 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Last: every other path under /api/ is a 404 problem, never an HTML page.
     re_path(r"^api/", core_views.ApiNotFoundView.as_view(), name="api-not-found"),
+    # Uploaded files, when the application serves them itself (MEDIA_SERVE: the demo, tests).
+    re_path(
+        rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.+)$",
+        core_views.media,
+        name="media",
+    ),
     path("", include("apps.storefront.urls", namespace="storefront")),
 ]
 

@@ -28,14 +28,18 @@ echo "k8s-check: secret and KEDA examples valid"
 
 deploy/nginx/render.sh "$tmp/nginx" 18080 127.0.0.1:18000 "$tmp/static" 18443
 nginx -t -q -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
-echo "k8s-check: nginx -t: emporium.conf and emporium-tls.conf valid"
+# Compose's nginx serves /media/ from the MinIO bucket instead (its host made resolvable here).
+sed -e "s#http://minio:9000/#http://127.0.0.1:19000/#" deploy/nginx/emporium-media-bucket.conf \
+  > "$tmp/nginx/emporium-media.conf"
+nginx -t -q -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log"
+echo "k8s-check: nginx -t: emporium.conf and emporium-tls.conf valid, media from disk or bucket"
 
 .venv/bin/python - <<'PY'
 import yaml
 
 compose = yaml.safe_load(open("deploy/compose.yml"))
 services = compose["services"]
-for name in ("postgres", "pgbouncer", "redis", "web", "worker", "beat", "nginx"):
+for name in ("postgres", "pgbouncer", "redis", "minio", "minio-setup", "web", "worker", "beat", "nginx"):
     assert name in services, f"compose: no {name} service"
 for name, service in services.items():
     for dependency, rule in (service.get("depends_on") or {}).items():

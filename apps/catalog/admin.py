@@ -1,5 +1,5 @@
 """Back-office pages for the catalog: the category tree, tags, products with their variants,
-discounts and review moderation; every list page runs a fixed number of queries.
+images and discounts, review moderation; every list page runs a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -13,18 +13,43 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.admin.views.main import ChangeList
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Exists, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
 from django_stubs_ext import StrOrPromise
 
+from apps.catalog.admin_attributes import (
+    VARIANT_FIELDS,
+    VariantAttributeFormSet,
+    attribute_field_names,
+    product_form_class,
+    variant_form_class,
+)
+from apps.catalog.attributes import set_attribute_values
 from apps.catalog.cache import bump_catalog_version_on_commit
-from apps.catalog.errors import InvalidCategoryParent
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
-from apps.catalog.services import check_category_parent
+from apps.catalog.errors import ImageRefused, InvalidCategoryParent
+from apps.catalog.images import PreparedImage, image_data, prepare_upload
+from apps.catalog.models import (
+    Category,
+    Discount,
+    Product,
+    ProductImage,
+    ProductVariant,
+    Review,
+    Tag,
+)
+from apps.catalog.services import (
+    add_product_image,
+    check_category_parent,
+    delete_product_image,
+    reorder_product_images,
+    update_product_image,
+)
 from apps.users.models import User
 
 if TYPE_CHECKING:
@@ -229,21 +254,21 @@ class StockStatusFilter(admin.SimpleListFilter):
 
 class VariantInline(admin.TabularInline[ProductVariant, Product]):
     model = ProductVariant
-    fields = (
-        "sku",
-        "name",
-        "options",
-        "price",
-        "compare_at_price",
-        "currency",
-        "stock",
-        "is_active",
-        "position",
-    )
+    fields = VARIANT_FIELDS
     extra = 1
     formfield_overrides = {
         models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})},
     }
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Add a column per variant-defining attribute of the product's type."""
+        names = attribute_field_names(obj, variant_defining=True)
+        return [(None, {"fields": [*self.fields, *names]})]
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("form", variant_form_class(obj))
+        kwargs.setdefault("formset", VariantAttributeFormSet)
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ProductDiscountInline(admin.TabularInline[Discount, Product]):
@@ -254,6 +279,136 @@ class ProductDiscountInline(admin.TabularInline[Discount, Product]):
     fields = ("name", "percent", "starts_at", "ends_at", "is_active")
     extra = 0
     verbose_name = "product discount"
+
+
+class ProductImageForm(forms.ModelForm[ProductImage]):
+    """An image row: a new file is checked like an API upload (a bad one is a form error)."""
+
+    image = forms.FileField(
+        label="Image",
+        help_text="JPEG, PNG or WebP. To change the picture, delete the row and add a new one.",
+    )
+
+    class Meta:
+        model = ProductImage
+        fields = ("image", "alt_text", "variant", "position")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.prepared: PreparedImage | None = None
+        position = self.fields["position"]
+        position.required = False
+        position.help_text = "Place in the gallery (0 first); empty for a new image: last."
+        if self.instance.pk:
+            self.fields["image"].disabled = True  # a stored file is never replaced in place
+        else:
+            self.initial["position"] = None
+
+    def clean_image(self) -> Any:
+        upload = self.cleaned_data.get("image")
+        if self.instance.pk or not isinstance(upload, UploadedFile):
+            return upload
+        try:
+            self.prepared = prepare_upload(upload)
+        except ImageRefused as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from exc
+        return upload
+
+
+class ProductImageFormSet(forms.BaseInlineFormSet[ProductImage, Product, ProductImageForm]):
+    """Saves through the image services: new files are stored cleaned and get thumbnails,
+    deleted rows take their files along, and the positions entered order the gallery."""
+
+    instance: Product
+
+    def add_fields(self, form: ProductImageForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        # Only this product's variants (not every variant of the shop in one select).
+        variants = ProductVariant.objects.filter(product_id=self.instance.pk).order_by("position")
+        form.fields["variant"].queryset = (  # type: ignore[attr-defined]
+            variants if self.instance.pk else ProductVariant.objects.none()
+        )
+
+    def save_new(self, form: ProductImageForm, commit: bool = True) -> ProductImage:
+        if form.prepared is None:  # clean_image() checks every new row's file
+            raise RuntimeError("A new image row reached save_new() without a checked upload.")
+        form.instance = add_product_image(
+            product=self.instance,
+            upload=form.prepared,
+            alt_text=form.cleaned_data.get("alt_text", ""),
+            variant=form.cleaned_data.get("variant"),
+        )
+        return form.instance
+
+    def save_existing(
+        self, form: ProductImageForm, obj: ProductImage, commit: bool = True
+    ) -> ProductImage:
+        changes = {
+            name: form.cleaned_data.get(name)
+            for name in ("alt_text", "variant")
+            if name in form.changed_data
+        }
+        return update_product_image(image=obj, **changes) if changes else obj
+
+    def delete_existing(self, obj: ProductImage, commit: bool = True) -> None:
+        if commit:
+            delete_product_image(image=obj)
+
+    def save(self, commit: bool = True) -> list[ProductImage]:
+        saved = super().save(commit)
+        deleted = set(self.deleted_forms) if self.can_delete else set()
+        kept = [f for f in self.forms if f.instance.pk and f not in deleted]
+        if commit and any("position" in f.changed_data for f in kept):
+            # The gallery in the order of the positions entered; ties and new images without
+            # one keep the order they have.
+            entered = {f.instance.pk: f.cleaned_data.get("position") for f in kept}
+
+            def place(image: ProductImage) -> tuple[float, int]:
+                wanted = entered.get(image.pk)
+                return (image.position if wanted is None else wanted, image.position)
+
+            gallery = sorted(self.instance.images.order_by("position", "id"), key=place)
+            reorder_product_images(product=self.instance, image_ids=[i.pk for i in gallery])
+        return saved
+
+
+class ProductImageInline(admin.TabularInline[ProductImage, Product]):
+    """The product's pictures: a preview, alt text, variant and position (edit it to reorder).
+
+    Managing pictures is changing the product, so the product's permissions apply.
+    """
+
+    model = ProductImage
+    form = ProductImageForm
+    formset = ProductImageFormSet  # type: ignore[assignment]  # its forms are ProductImageForm
+    fields = ("preview", "image", "alt_text", "variant", "position")
+    readonly_fields = ("preview",)
+    extra = 0
+    ordering = ("position", "id")
+
+    @admin.display(description="preview")
+    def preview(self, obj: ProductImage) -> str:
+        if not obj.pk:
+            return "—"
+        data = image_data(obj)
+        small = next(iter(data["urls"].values()), data["src"])
+        return format_html(
+            '<img src="{}" alt="" width="80" height="{}" loading="lazy">',
+            small,
+            round(80 * (obj.height or 1) / (obj.width or 1)),
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("catalog.view_product")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("catalog.change_product")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("catalog.change_product")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("catalog.change_product")
 
 
 class ProductTotals(TypedDict):
@@ -287,12 +442,32 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     filter_horizontal = ("tags",)
     readonly_fields = ("created_by", "created_at", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "slug", "category", "description")}),
+        (None, {"fields": ("name", "slug", "category", "product_type", "description")}),
         ("Merchandising", {"fields": ("is_active", "is_featured", "tags")}),
         ("History", {"fields": ("created_by", "created_at", "updated_at")}),
     )
-    inlines = (VariantInline, ProductDiscountInline)
+    inlines = (VariantInline, ProductDiscountInline, ProductImageInline)
     actions = ("activate", "deactivate")
+
+    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> Any:
+        """Add the attributes its type gives the product (a new product has no type yet)."""
+        names = attribute_field_names(obj, variant_defining=False)
+        if not names:
+            return self.fieldsets
+        described = "Variant-defining attributes (colour, size…) are set per variant below."
+        attributes = ("Attributes", {"fields": names, "description": described})
+        return (*self.fieldsets[:1], attributes, *self.fieldsets[1:])
+
+    def get_form(
+        self, request: HttpRequest, obj: Product | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        kwargs.setdefault("form", product_form_class(self.form, obj))
+        return super().get_form(request, obj, change, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if getattr(form, "links", None):
+            set_attribute_values(product=form.instance, values=form.attribute_values())
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         variants = ProductVariant.objects.all()

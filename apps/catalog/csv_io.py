@@ -5,6 +5,12 @@ column left out of the header leaves that field alone. A cell left empty leaves 
 cannot be blank alone (name, category, flags, price, currency, stock) and blanks one that can
 (description, tags, variant_name, options, compare_at_price). Tags are slugs separated by `|`;
 an unknown tag is created. Every row is validated before anything of it is written.
+
+Attributes: `product_type` is a product type's slug; `attributes` (the product's) and
+`variant_attributes` (the variant's) are JSON objects of attribute slug to value, as the API's
+`PUT /products/<slug>/attributes/` takes them ("Leather", "Red|Blue", "800", "yes"). Attributes
+a cell does not name keep their values; `{"weight": ""}` clears one. An unknown choice value is
+created, as an unknown tag is.
 """
 
 import csv
@@ -23,8 +29,14 @@ from django.db import DatabaseError, reset_queries, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
+from apps.catalog.attributes import (
+    attribute_values_by_product,
+    check_product_type_change,
+    set_attribute_values,
+)
 from apps.catalog.cache import bump_catalog_version_on_commit
-from apps.catalog.models import Category, Product, ProductVariant, Tag
+from apps.catalog.errors import AttributeInUse, InvalidAttributeValue
+from apps.catalog.models import Category, Product, ProductType, ProductVariant, Tag
 from apps.catalog.services import RESERVED_SLUGS
 from apps.core.money import default_currency
 
@@ -49,6 +61,9 @@ COLUMNS = (
     "currency",
     "stock",
     "variant_is_active",
+    "product_type",
+    "attributes",
+    "variant_attributes",
 )
 REQUIRED_COLUMNS = ("product_slug", "sku")
 # What the export reads: the product's cells, then each variant's.
@@ -60,6 +75,7 @@ EXPORT_PRODUCT_FIELDS = (
     "category__slug",
     "is_active",
     "is_featured",
+    "product_type__slug",
 )
 EXPORT_VARIANT_FIELDS = (
     "product_id",
@@ -169,11 +185,17 @@ def export_products_csv(*, out: "SupportsWrite[str]", progress: Progress | None 
                 "product_id", "tag__slug"
             )
         )
+        values = attribute_values_by_product(ids)
         for product in page:
             tag_slugs = sorted(tag["tag__slug"] for tag in tags[product["id"]])
             product_cells = _product_cells(product, tag_slugs)
+            own = values.get(product["id"], {"product": {}, "variants": {}})
             for variant in sorted(variants[product["id"]], key=itemgetter("position", "id")):
-                writer.writerow(product_cells + _variant_cells(variant))
+                writer.writerow(
+                    product_cells
+                    + _variant_cells(variant)
+                    + _attribute_cells(product, own, variant["sku"])
+                )
                 rows += 1
         reset_queries()  # with DEBUG on, Django would keep every query's SQL
         if progress is not None:
@@ -211,6 +233,18 @@ def _variant_cells(variant: Mapping[str, Any]) -> list[str]:
         variant["currency"],
         str(variant["stock"]),
         _bool_text(variant["is_active"]),
+    ]
+
+
+def _json(values: Mapping[str, str]) -> str:
+    return json.dumps(values, ensure_ascii=False) if values else ""
+
+
+def _attribute_cells(product: Mapping[str, Any], values: Mapping[str, Any], sku: str) -> list[str]:
+    return [
+        product["product_type__slug"] or "",
+        _json(values["product"]),
+        _json(values["variants"].get(sku, {})),
     ]
 
 
@@ -402,6 +436,22 @@ def _options(values: dict[str, str]) -> dict[str, str] | None:
     return options
 
 
+def _attribute_map(values: dict[str, str], column: str) -> dict[str, Any] | None:
+    """Return a JSON object cell of attribute values, or None when not given."""
+    raw = values.get(column, "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise _Invalid(f"{column} is not valid JSON ({exc})") from None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(v, str | int | float | bool | list) or v is None for v in parsed.values()
+    ):
+        raise _Invalid(f'{column} must be a JSON object, e.g. {{"material": "Leather"}}')
+    return parsed
+
+
 def _slug(values: dict[str, str]) -> str:
     slug = values["product_slug"].strip()
     if not slug:
@@ -468,6 +518,9 @@ class _Cells:
     currency: str | None
     stock: int | None
     variant_is_active: bool | None
+    product_type_slug: str | None = None
+    attributes: dict[str, Any] | None = None
+    variant_attributes: dict[str, Any] | None = None
 
 
 def _parse(values: dict[str, str]) -> tuple[_Cells | None, list[str]]:
@@ -498,6 +551,9 @@ def _parse(values: dict[str, str]) -> tuple[_Cells | None, list[str]]:
         currency=cell(lambda: _currency(values)),
         stock=cell(lambda: _stock(values)),
         variant_is_active=cell(lambda: _bool(values, "variant_is_active")),
+        product_type_slug=cell(lambda: _text(values, "product_type", max_length=140) or None),
+        attributes=cell(lambda: _attribute_map(values, "attributes")),
+        variant_attributes=cell(lambda: _attribute_map(values, "variant_attributes")),
     )
     return (None, problems) if problems else (cells, [])
 
@@ -514,6 +570,8 @@ class _Plan:
     tags: list[tuple[str, str]] | None  # the product's tags after the row, when they change
     variant: ProductVariant | None  # None: create it
     variant_fields: dict[str, Any]
+    attributes: dict[str, Any] = field(default_factory=dict)  # only those that change
+    variant_attributes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def changes_anything(self) -> bool:
@@ -523,6 +581,8 @@ class _Plan:
             or self.product_fields
             or self.tags is not None
             or self.variant_fields
+            or self.attributes
+            or self.variant_attributes
         )
 
 
@@ -534,6 +594,8 @@ class _Importer:
         self.report = ImportReport()
         self.rows_seen = 0
         self.categories = {c.slug: c for c in Category.objects.all()}
+        self.product_types = {t.slug: t for t in ProductType.objects.all()}
+        self.attribute_values: dict[Any, dict[str, Any]] = {}  # product id -> its values
         self.tags = {t.slug: t for t in Tag.objects.all()}
         self.sku_lines: dict[str, int] = {}
         self.products: dict[str, Product | None] = {}
@@ -559,7 +621,13 @@ class _Importer:
 
         What earlier chunks loaded is dropped first, so memory stays flat on long files.
         """
-        for cache in (self.products, self.product_tags, self.variants, self.next_position):
+        for cache in (
+            self.products,
+            self.product_tags,
+            self.variants,
+            self.next_position,
+            self.attribute_values,
+        ):
             cache.clear()
         slugs = {r.values["product_slug"].strip() for r in records}
         skus = {r.values["sku"].strip() for r in records}
@@ -575,6 +643,8 @@ class _Importer:
             self.product_tags[slug_of[product_id]].add(tag)
         self.variants.update(dict.fromkeys(skus))
         self.variants.update({v.sku: v for v in ProductVariant.objects.filter(sku__in=skus)})
+        if {"attributes", "variant_attributes"} & set(self.columns):
+            self.attribute_values.update(attribute_values_by_product(slug_of))
 
     def _import_row(self, record: _Record) -> bool:
         """Import one row; return whether it wrote anything."""
@@ -594,6 +664,9 @@ class _Importer:
         try:
             with transaction.atomic():
                 self._write(plan, cells)
+        except InvalidAttributeValue as exc:
+            self._forget(cells)
+            return self._reject(record, [_attribute_problem(exc)])
         except DatabaseError as exc:
             self._forget(cells)
             return self._reject(record, [f"the database refused the row: {exc}"])
@@ -639,12 +712,23 @@ class _Importer:
             problems.append(f"sku {cells.sku!r} already belongs to product {owner.first()!r}")
         if variant is None and cells.price is None:
             problems.append("price is required for a new variant")
+        product_type = None
+        if cells.product_type_slug is not None:
+            product_type = self.product_types.get(cells.product_type_slug)
+            if product_type is None:
+                problems.append(f"unknown product_type {cells.product_type_slug!r}")
+            elif product is not None and product.product_type_id != product_type.pk:
+                try:
+                    check_product_type_change(product, product_type)
+                except AttributeInUse as exc:
+                    problems.append(exc.detail)
         wanted_product = {
             "name": cells.product_name,
             "description": cells.description,
             "category_id": category.pk if category is not None else None,
             "is_active": cells.is_active,
             "is_featured": cells.is_featured,
+            "product_type_id": product_type.pk if product_type is not None else None,
         }
         wanted_variant = {
             "name": cells.variant_name,
@@ -662,12 +746,18 @@ class _Importer:
                 tags = None
         elif tags == []:
             tags = None  # a new product has no tags anyway
+        current = self.attribute_values.get(product.pk if product else None)
+        current = current or {"product": {}, "variants": {}}
         return _Plan(
             product=product,
             product_fields=_changed(product, wanted_product),
             tags=tags,
             variant=variant,
             variant_fields=_changed(variant, wanted_variant),
+            attributes=_changed_values(cells.attributes, current["product"]),
+            variant_attributes=_changed_values(
+                cells.variant_attributes, current["variants"].get(cells.sku, {})
+            ),
         )
 
     def _write(self, plan: _Plan, cells: _Cells) -> None:
@@ -699,6 +789,19 @@ class _Importer:
                 setattr(variant, name, value)
             variant.save(update_fields=[*plan.variant_fields, "updated_at"])
         self.variants[variant.sku] = variant
+        if plan.attributes:
+            set_attribute_values(
+                product=product, values=plan.attributes, create_missing_choices=True
+            )
+        if plan.variant_attributes:
+            set_attribute_values(
+                product=product,
+                variant=variant,
+                values=plan.variant_attributes,
+                create_missing_choices=True,
+            )
+        if plan.attributes or plan.variant_attributes:
+            self.attribute_values.pop(product.pk, None)  # read again when next needed
 
     def _tag_slugs(self, written: list[str]) -> list[tuple[str, str]]:
         """Return (slug, name as written) for each tag: an existing tag's slug, or a new one."""
@@ -729,6 +832,27 @@ class _Importer:
         self.variants.pop(cells.sku, None)
         self.next_position.pop(cells.product_slug, None)
         self.tags = {t.slug: t for t in Tag.objects.all()}
+
+
+def _attribute_problem(error: InvalidAttributeValue) -> str:
+    for name, messages in (error.errors or {}).items():
+        return f"attribute {name!r}: {messages[0]}"
+    return error.detail
+
+
+def _changed_values(wanted: dict[str, Any] | None, current: Mapping[str, str]) -> dict[str, Any]:
+    """Return the attribute values of a cell that differ from those stored (as exported)."""
+    if not wanted:
+        return {}
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, list):
+            return "|".join(str(item) for item in value)
+        return "" if value is None else str(value).strip()
+
+    return {slug: value for slug, value in wanted.items() if text(value) != current.get(slug, "")}
 
 
 def _changed(instance: Product | ProductVariant | None, wanted: dict[str, Any]) -> dict[str, Any]:

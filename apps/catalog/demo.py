@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, reset_queries, transaction
@@ -21,7 +22,18 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.catalog.cache import bump_catalog_version_on_commit
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.catalog.demo_attributes import AttributePlan, product_assignments, seed_attributes
+from apps.catalog.demo_images import PicturePool, plan_images
+from apps.catalog.models import (
+    AttributeAssignment,
+    Category,
+    Discount,
+    Product,
+    ProductImage,
+    ProductVariant,
+    Review,
+    Tag,
+)
 from apps.core.money import default_currency
 from apps.users.models import User
 
@@ -48,6 +60,8 @@ class SeedReport:
     existing_products: int = 0
     # Numbered products skipped because another product already uses their slug or a SKU.
     conflicts: int = 0
+    images: int = 0  # image rows
+    pictures_drawn: int = 0  # pool pictures drawn and stored (0 when all were there)
 
 
 # --- The catalog's vocabulary ---------------------------------------------------------------
@@ -487,17 +501,20 @@ class _Batch:
     variants: list[ProductVariant] = field(default_factory=list)
     product_tags: list[tuple[uuid.UUID, int]] = field(default_factory=list)
     reviews: list[Review] = field(default_factory=list)
+    # (product id, top, leaf, name) of each new product, for its attribute rows.
+    specs: list[tuple[uuid.UUID, "_Top", "_Leaf", str]] = field(default_factory=list)
 
 
 def seed_demo_catalog(
-    *, products: int, seed: int = 42, progress: Progress | None = None
+    *, products: int, seed: int = 42, progress: Progress | None = None, images: bool = True
 ) -> SeedReport:
     """Create the demo catalog with products 1..`products`, adding only what is missing.
 
     Categories, tags, 20 demo customers (`shopper{n}@emporium.localhost`, unusable passwords)
-    and a handful of discounts come first; then the products, their variants, tags and
-    reviews in batches of BATCH_SIZE, each batch in its own transaction. `progress(done,
-    total)` is called after each batch.
+    and a handful of discounts come first; then the products, their variants, tags, reviews
+    and (unless `images` is False) 1 to 3 pictures each, from a shared pool drawn once (see
+    `apps.catalog.demo_images`), in batches of BATCH_SIZE, each batch in its own transaction.
+    `progress(done, total)` is called after each batch.
     """
     if products < 0:
         raise ValueError("products must be zero or more.")
@@ -505,10 +522,17 @@ def seed_demo_catalog(
     rng = random.Random(seed)  # noqa: S311  (reproducible demo data, not secrets)
     with transaction.atomic():
         leaves = _seed_categories(report)
+        attribute_plan = seed_attributes(leaves)
         tag_ids = _seed_tags(report)
         customer_ids = _seed_customers(report)
     seeder = _ProductSeeder(
-        seed=seed, leaves=leaves, tag_ids=tag_ids, customer_ids=customer_ids, report=report
+        seed=seed,
+        leaves=leaves,
+        tag_ids=tag_ids,
+        customer_ids=customer_ids,
+        report=report,
+        attribute_plan=attribute_plan,
+        pictures=PicturePool() if images else None,
     )
     for start in range(1, products + 1, BATCH_SIZE):
         numbers = range(start, min(start + BATCH_SIZE, products + 1))
@@ -519,10 +543,18 @@ def seed_demo_catalog(
         reset_queries()
         if progress is not None:
             progress(numbers[-1], products)
+    report.pictures_drawn = seeder.pictures.drawn if seeder.pictures else 0
     with transaction.atomic():
         _seed_discounts(report, rng=rng, leaves=leaves, products=products)
     if report.products:
-        _analyze(Product, ProductVariant, Product.tags.through, Review)
+        _analyze(
+            Product,
+            ProductVariant,
+            Product.tags.through,
+            Review,
+            AttributeAssignment,
+            ProductImage,
+        )
     bump_catalog_version_on_commit()  # bulk_create sends no signals
     return report
 
@@ -694,12 +726,16 @@ class _ProductSeeder:
         tag_ids: list[int],
         customer_ids: list[uuid.UUID],
         report: SeedReport,
+        attribute_plan: AttributePlan,
+        pictures: PicturePool | None = None,
     ) -> None:
         self.seed = seed
         self.leaves = leaves
         self.tag_ids = tag_ids
         self.customer_ids = customer_ids
         self.report = report
+        self.attribute_plan = attribute_plan
+        self.pictures = pictures
         self.currency = default_currency()
         self.combos = {
             leaf.name: list(itertools.product(*(values for _, values in leaf.options)))
@@ -717,6 +753,8 @@ class _ProductSeeder:
         batch = self._without_conflicts(batch)
         Product.objects.bulk_create(batch.products, batch_size=BATCH_SIZE)
         ProductVariant.objects.bulk_create(batch.variants, batch_size=BATCH_SIZE)
+        self._seed_attribute_values(batch)
+        self._seed_images(batch)
         through = Product.tags.through
         through.objects.bulk_create(
             [through(product_id=p, tag_id=t) for p, t in batch.product_tags],
@@ -749,6 +787,7 @@ class _ProductSeeder:
             variants=[v for v in batch.variants if v.product_id not in skipped],
             product_tags=[(p, t) for p, t in batch.product_tags if p not in skipped],
             reviews=[r for r in batch.reviews if r.product_id not in skipped],
+            specs=[spec for spec in batch.specs if spec[0] not in skipped],
         )
 
     def _build_product(self, batch: _Batch, number: int, pk: uuid.UUID) -> None:
@@ -772,12 +811,77 @@ class _ProductSeeder:
                 category_id=category.pk,
                 is_active=rng.random() >= 0.02,
                 is_featured=rng.random() < 0.10,
+                product_type_id=self.attribute_plan.type_ids[leaf.name],
             )
         )
+        batch.specs.append((pk, top, leaf, name))
         self._build_variants(batch, rng, number, leaf)
         for tag_id in rng.sample(self.tag_ids, rng.choice((0, 1, 1, 2, 2, 3, 4))):
             batch.product_tags.append((pk, tag_id))
         self._build_reviews(batch, rng, pk)
+
+    def _seed_attribute_values(self, batch: _Batch) -> None:
+        """Insert the attribute rows of the batch's products and (now saved) variants."""
+        variants: dict[uuid.UUID, list[ProductVariant]] = {}
+        for variant in batch.variants:
+            variants.setdefault(variant.product_id, []).append(variant)
+        rows = []
+        for pk, top, leaf, name in batch.specs:
+            rows += product_assignments(
+                self.attribute_plan,
+                top=top,
+                leaf=leaf,
+                product_id=pk,
+                name=name,
+                variants=variants.get(pk, []),
+                seed=f"{self.seed}:{pk}",
+            )
+        AttributeAssignment.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+
+    def _seed_images(self, batch: _Batch) -> None:
+        """Insert the pictures of the batch's products: rows pointing at pool files."""
+        if self.pictures is None:
+            return
+        options: dict[uuid.UUID, list[tuple[Any, dict[str, str]]]] = {}
+        for variant in batch.variants:
+            options.setdefault(variant.product_id, []).append((variant.pk, variant.options))
+        plans = [
+            (
+                pk,
+                plan_images(
+                    leaf=leaf.name,
+                    name=name,
+                    palette=[
+                        value
+                        for key, values in leaf.options
+                        if key in ("colour", "finish")
+                        for value in values
+                    ],
+                    variants=options.get(pk, []),
+                    rng=random.Random(f"{self.seed}:{pk}:images"),  # noqa: S311
+                ),
+            )
+            for pk, _, leaf, name in batch.specs
+        ]
+        self.pictures.ensure(key for _, planned in plans for key, _, _ in planned)
+        rows = []
+        for pk, planned in plans:
+            for position, (key, variant_id, alt_text) in enumerate(planned):
+                picture = self.pictures[key]
+                rows.append(
+                    ProductImage(
+                        product_id=pk,
+                        variant_id=variant_id,
+                        image=picture.name,
+                        width=picture.width,
+                        height=picture.height,
+                        alt_text=alt_text[:200],
+                        position=position,
+                        renditions=picture.renditions,
+                    )
+                )
+        ProductImage.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        self.report.images += len(rows)
 
     def _build_variants(self, batch: _Batch, rng: random.Random, number: int, leaf: _Leaf) -> None:
         combos = self.combos[leaf.name]

@@ -4,21 +4,57 @@ Every answer is cached under the catalog version (see `apps.catalog.cache`), and
 later than the next discount start or end, so a cached price is never stale.
 """
 
+import itertools
+import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Length
 from django.utils import timezone
 
+from apps.catalog import spelling
 from apps.catalog.cache import cached
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.catalog.errors import UnknownFilterValue
+from apps.catalog.facets import (
+    AttributeFilter,
+    describe_attributes,
+    filter_by_attributes,
+    filterable_attributes,
+)
+from apps.catalog.images import image_data
+from apps.catalog.models import (
+    AttributeAssignment,
+    AttributeKind,
+    Category,
+    Discount,
+    Product,
+    ProductAssociation,
+    ProductImage,
+    ProductVariant,
+    Review,
+    Tag,
+)
 from apps.catalog.pricing import DiscountMap, compare_at_price, effective_price
-from apps.catalog.querysets import ProductQuerySet
-from apps.core.errors import DomainError, NotFound
+from apps.catalog.querysets import ProductQuerySet, word_start_regex
+from apps.core.errors import NotFound
 from apps.core.keyset import KeysetOrder, paginate_keyset
 from apps.core.money import format_money
 
@@ -39,14 +75,6 @@ ORDERINGS: dict[str, KeysetOrder] = {
 RELEVANCE = KeysetOrder("rank_key", descending=True, key_type="int")
 
 
-class UnknownFilterValue(DomainError):
-    """A filter names a category or tag that does not exist."""
-
-    code = "unknown_filter_value"
-    title = "Unknown filter value"
-    status = 400
-
-
 @dataclass(frozen=True)
 class ProductFilters:
     """What a product list may be narrowed by; None means "not filtered"."""
@@ -59,6 +87,7 @@ class ProductFilters:
     featured: bool | None = None
     rating_min: Decimal | None = None
     search: str | None = None
+    attributes: tuple[AttributeFilter, ...] = ()
 
 
 # --- Discounts ------------------------------------------------------------------------------
@@ -271,6 +300,7 @@ def _card(product: Product) -> dict[str, Any]:
         "tags": [tag.slug for tag in product.tags.all()],
         "is_featured": product.is_featured,
         "price": _money(effective_price(list_price, percent, currency), currency),
+        "price_varies": bool(product.price_varies),  # type: ignore[attr-defined]
         "list_price": _money(list_price, currency),
         "compare_at_price": _money(compare_at_price(list_price, None, percent), currency),
         "discount_percent": f"{percent:.2f}" if percent else None,
@@ -279,12 +309,35 @@ def _card(product: Product) -> dict[str, Any]:
         "average_rating": _rating(product.average_rating),  # type: ignore[attr-defined]
         "review_count": product.review_count,  # type: ignore[attr-defined]
         "created_at": product.created_at.isoformat().replace("+00:00", "Z"),
+        "image": _primary_image(product),
     }
 
 
-def _cards(discounts: DiscountMap) -> ProductQuerySet:
-    """Return visible, sellable products annotated for cards (hidden category trees excluded)."""
-    return Product.objects.for_cards(discounts).in_categories(list(_visible_categories()))
+# What the shop shows of an image (width and height too: without them Django would read each
+# file to learn its size).
+IMAGE_COLUMNS = ("id", "product_id", "variant_id", "image", "width", "height", "alt_text")
+
+
+def _with_images(products: ProductQuerySet, *, gallery: bool) -> ProductQuerySet:
+    """Prefetch, in one query, each product's first image (cards) or all of them (`gallery`),
+    in gallery order, as `image_rows`."""
+    images = ProductImage.objects.order_by("position", "id").only(*IMAGE_COLUMNS, "renditions")
+    return products.prefetch_related(
+        Prefetch("images", queryset=images if gallery else images[:1], to_attr="image_rows")
+    )
+
+
+def _primary_image(product: Product) -> dict[str, Any] | None:
+    """Return the first image of a product loaded through `_cards`, or None."""
+    rows: list[ProductImage] | None = getattr(product, "image_rows", None)
+    return image_data(rows[0]) if rows else None
+
+
+def _cards(discounts: DiscountMap, *, gallery: bool = False) -> ProductQuerySet:
+    """Return visible, sellable products annotated for cards (hidden category trees excluded),
+    with their first image (every image with `gallery`)."""
+    products = Product.objects.for_cards(discounts).in_categories(list(_visible_categories()))
+    return _with_images(products, gallery=gallery)
 
 
 def _filtered_cards(filters: ProductFilters, discounts: DiscountMap) -> ProductQuerySet:
@@ -315,8 +368,13 @@ def _filtered_cards(filters: ProductFilters, discounts: DiscountMap) -> ProductQ
         products = products.filter(is_featured=filters.featured)
     if filters.rating_min is not None:
         products = products.filter(Q(average_rating__gte=filters.rating_min))
+    products = filter_by_attributes(products, filters.attributes)
     if filters.search:
-        products = products.search(filters.search)
+        products = products.search(
+            filters.search,
+            spellings=_substitutes,
+            categories=_categories_named(filters.search),
+        )
     return products.with_sort_keys()
 
 
@@ -329,7 +387,9 @@ def list_products(
 ) -> dict[str, Any]:
     """Return one page of product cards: {results, next_cursor, previous_cursor}.
 
-    Ordering defaults to relevance when searching and to newest first otherwise.
+    Ordering defaults to relevance when searching and to newest first otherwise. When a
+    search finds nothing, `did_you_mean` is the search with its misspelt words corrected, if
+    that finds something under the same filters (else None, as it is for every other page).
 
     Raises:
         UnknownFilterValue: the category or tag filter names nothing.
@@ -346,10 +406,12 @@ def list_products(
         page = paginate_keyset(
             _filtered_cards(filters, discounts), order=order, cursor=cursor, page_size=page_size
         )
+        nothing_found = bool(filters.search) and cursor is None and not page.items
         return {
             "results": [_card(product) for product in page.items],
             "next_cursor": page.next_cursor,
             "previous_cursor": page.previous_cursor,
+            "did_you_mean": _did_you_mean(filters, discounts) if nothing_found else None,
         }
 
     return cached(
@@ -393,7 +455,8 @@ def _variant(variant: ProductVariant, percent: Decimal) -> dict[str, Any]:
 
 
 def get_product(slug: str) -> dict[str, Any]:
-    """Return everything the product page shows: card data, description, variants, breadcrumbs.
+    """Return everything the product page shows: card data, description, images (the gallery,
+    in order; each variant names its own first image), variants, breadcrumbs.
 
     Raises:
         NotFound: no visible product has this slug.
@@ -402,13 +465,17 @@ def get_product(slug: str) -> dict[str, Any]:
 
     def compute() -> dict[str, Any]:
         product = (
-            _cards(discounts)
+            _cards(discounts, gallery=True)
             .defer(None)
             .defer("search_vector")
             .prefetch_related(
                 Prefetch(
                     "variants", queryset=ProductVariant.objects.active().order_by("position", "id")
-                )
+                ),
+                Prefetch(
+                    "attribute_values",
+                    queryset=AttributeAssignment.objects.select_related("attribute", "value"),
+                ),
             )
             .filter(slug=slug)
             .first()
@@ -416,11 +483,29 @@ def get_product(slug: str) -> dict[str, Any]:
         if product is None:
             raise NotFound(f"No product '{slug}'.")
         percent: Decimal = product.discount_percent  # type: ignore[attr-defined]
+        variants = list(product.variants.all())
+        described = describe_attributes(product.attribute_values.all(), [v.pk for v in variants])
+        gallery: list[ProductImage] = product.image_rows  # type: ignore[attr-defined]
+        # Each variant's own first image: the page shows it first when the variant is picked.
+        variant_images: dict[int, int] = {}
+        for row in gallery:
+            if row.variant_id is not None:
+                variant_images.setdefault(row.variant_id, row.pk)
         return {
             **_card(product),
             "description": product.description,
             "breadcrumbs": _breadcrumbs(product.category_id),
-            "variants": [_variant(v, percent) for v in product.variants.all()],
+            "images": [image_data(row) for row in gallery],
+            "attributes": described["attributes"],
+            "variant_attributes": described["variant_attributes"],
+            "variants": [
+                {
+                    **_variant(v, percent),
+                    "attributes": described["by_variant"][v.pk],
+                    "image_id": variant_images.get(v.pk),
+                }
+                for v in variants
+            ],
         }
 
     return cached("product", slug, compute=compute, expires_at=discounts.next_change)
@@ -443,6 +528,221 @@ def get_product_id(slug: str) -> Any:
     if pk is None:
         raise NotFound(f"No product '{slug}'.")
     return pk
+
+
+def variant_images(*, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Return the picture to show for each of these SKUs (a cart's lines): the variant's own
+    first image, else its product's first; SKUs without any are left out. One query, cached."""
+    wanted = sorted(set(skus))
+
+    def compute() -> dict[str, dict[str, Any]]:
+        rows = (
+            ProductImage.objects.filter(product__variants__sku__in=wanted)
+            .annotate(line_sku=F("product__variants__sku"), line_variant=F("product__variants"))
+            .order_by("position", "id")
+            .only(*IMAGE_COLUMNS, "renditions")
+        )
+
+        def own(row: Any) -> bool:  # the image is of the line's very variant
+            return row.variant_id is not None and row.variant_id == row.line_variant
+
+        chosen: dict[str, ProductImage] = {}
+        for row in rows:
+            current = chosen.get(row.line_sku)
+            if current is None or (own(row) and not own(current)):
+                chosen[row.line_sku] = row
+        return {sku: image_data(row) for sku, row in chosen.items()}
+
+    return cached("variant-images", wanted, compute=compute) if wanted else {}
+
+
+# --- Related products -----------------------------------------------------------------------
+
+RELATED_LIMIT = 4
+BOUGHT_TOGETHER, SAME_CATEGORY = "bought_together", "same_category"
+RELATED_REASONS = (BOUGHT_TOGETHER, SAME_CATEGORY)
+
+
+def _category_id(slug: str) -> int:
+    return next(cid for cid, row in _visible_categories().items() if row["slug"] == slug)
+
+
+def related_products(*, slug: str, limit: int = RELATED_LIMIT) -> list[dict[str, Any]]:
+    """Return up to `limit` cards to show with a product, each with the `reason` it is shown.
+
+    First the products most often bought with it ("bought_together", most orders first), then,
+    to fill the list, others of its category ("same_category": best rated, then newest). Only
+    products customers can see and buy; never the product itself, never one twice. A fixed
+    number of queries once the product is read (`get_product`, cached): one for the candidate
+    ids, then those of a list of cards (none when there is no candidate).
+
+    Raises:
+        NotFound: no visible product has this slug.
+    """
+    product = get_product(slug)
+    discounts = get_discount_map()
+
+    def compute() -> list[dict[str, Any]]:
+        source = product["id"]
+        scores = ProductAssociation.objects.filter(product_id=source)
+        bought_together = scores.order_by("-score", "related_id").values("related_id")[
+            : settings.RELATED_PRODUCTS_TOP_K
+        ]
+        best_rated = (F("average_rating").desc(nulls_last=True), "-created_at", "-pk")
+        # Sellable, checked per product of the category by a LIMIT 1 subquery: as an EXISTS,
+        # PostgreSQL would hash every active variant of the shop to answer it.
+        a_variant = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
+        same_category = (
+            Product.objects.active()
+            .filter(category_id=_category_id(product["category"]["slug"]))
+            .exclude(pk=source)
+            .annotate(a_variant=Subquery(a_variant.values("pk")[:1]))
+            .filter(a_variant__isnull=False)
+            .with_rating()
+            .order_by(*best_rated)
+            .values("pk")[:limit]
+        )
+        # The few candidate ids first: the card query then reads those rows by primary key,
+        # where a filter on both subqueries would have it scan the products.
+        candidates = set(
+            Product.objects.filter(pk__in=bought_together)
+            .order_by()
+            .values_list("pk", flat=True)
+            .union(
+                Product.objects.filter(pk__in=same_category)
+                .order_by()
+                .values_list("pk", flat=True),
+                all=True,
+            )
+        )
+        if not candidates:
+            return []
+        cards = (
+            _cards(discounts)
+            .filter(pk__in=candidates)
+            .exclude(pk=source)
+            .annotate(
+                association_score=Subquery(
+                    scores.filter(related_id=OuterRef("pk")).values("score")[:1]
+                )
+            )
+            .order_by(F("association_score").desc(nulls_last=True), *best_rated)[:limit]
+        )
+        return [
+            {
+                **_card(card),
+                "reason": SAME_CATEGORY
+                if card.association_score is None  # type: ignore[attr-defined]
+                else BOUGHT_TOGETHER,
+            }
+            for card in cards
+        ]
+
+    return cached("related", slug, limit, compute=compute, expires_at=discounts.next_change)
+
+
+# --- Search help: spelling and suggestions -------------------------------------------------
+
+SUGGESTIONS_LIMIT = 8
+CATEGORY_SUGGESTIONS_LIMIT = 3
+
+
+def search_vocabulary() -> list[str]:
+    """Return the sorted words of visible products', categories' and tags' names: what a
+    misspelt search word is corrected towards (one query, cached)."""
+
+    def compute() -> list[str]:
+        categories = _visible_categories()
+        names = (
+            Product.objects.active()
+            .in_categories(list(categories))
+            .order_by()
+            .values_list("name", flat=True)
+            .union(Tag.objects.order_by().values_list("name", flat=True))
+        )
+        return spelling.vocabulary_of(
+            itertools.chain(names, (row["name"] for row in categories.values()))
+        )
+
+    return cached("search-vocabulary", compute=compute)
+
+
+def _substitutes(word: str) -> list[str]:
+    """Return the vocabulary words a substring search looks for in place of a misspelt word."""
+    return spelling.substitutes(word, search_vocabulary())
+
+
+def _categories_named(query: str) -> list[int]:
+    """Return the ids of the visible categories a search names, and of their sub-categories."""
+    visible = _visible_categories()
+    named = [cid for cid, row in visible.items() if spelling.names_all(query, row["name"])]
+    children = _children(visible.values())
+    return sorted({cid for root in named for cid in _subtree(root, children)})
+
+
+def _did_you_mean(filters: ProductFilters, discounts: DiscountMap) -> str | None:
+    """Return the search with its misspelt words corrected, if that finds any product under
+    the same filters: a suggestion never leads to another empty page."""
+    suggestion = spelling.corrected(filters.search or "", search_vocabulary())
+    if suggestion is None:
+        return None
+    found = _filtered_cards(replace(filters, search=suggestion), discounts).exists()
+    return suggestion if found else None
+
+
+def _suggestion(kind: str, text: str, slug: str) -> dict[str, Any]:
+    return {"text": text, "kind": kind, "slug": slug}
+
+
+def search_suggestions(*, query: str, limit: int = SUGGESTIONS_LIMIT) -> list[dict[str, Any]]:
+    """Return up to `limit` completions of a search being typed: categories, then products.
+
+    A name is suggested when, for every word of `query`, one of its words starts with that
+    word or, for a misspelt one, with a close beginning of a vocabulary word ("sneek" finds
+    "Sneakers"). At most three categories come first; within each kind, names that start with
+    the first word come first, then shorter names. Products are suggested by distinct name,
+    with the slug of one product of that name. Each suggestion is {text, kind, slug}.
+    """
+    typed = spelling.words(query)
+
+    def compute() -> list[dict[str, Any]]:
+        if not typed:
+            return []
+        vocabulary = search_vocabulary()
+        beginnings = [spelling.prefix_spellings(word, vocabulary) for word in typed]
+        has_words = [re.compile(word_start_regex(group), re.IGNORECASE) for group in beginnings]
+        leading = "^(" + "|".join(beginnings[0]) + ")"
+        visible = _visible_categories()
+
+        def rank(name: str) -> tuple[bool, int, str]:
+            return (re.match(leading, name, re.IGNORECASE) is None, len(name), name)
+
+        categories = sorted(
+            (row for row in visible.values() if all(w.search(row["name"]) for w in has_words)),
+            key=lambda row: rank(row["name"]),
+        )[: min(CATEGORY_SUGGESTIONS_LIMIT, limit)]
+        products = (
+            Product.objects.active()
+            .sellable()
+            .in_categories(list(visible))
+            .with_name_words_starting(beginnings)
+            .values("name")
+            .annotate(
+                slug=Min("slug"),
+                later=Case(When(name__iregex=leading, then=Value(0)), default=Value(1)),
+            )
+            .order_by("later", Length("name"), "name")[: limit - len(categories)]
+        )
+        suggestions = [_suggestion("category", row["name"], row["slug"]) for row in categories]
+        taken = {row["name"].lower() for row in categories}
+        suggestions += [
+            _suggestion("product", row["name"], row["slug"])
+            for row in products
+            if row["name"].lower() not in taken
+        ]
+        return suggestions
+
+    return cached("suggestions", typed, limit, compute=compute)
 
 
 # --- Reviews --------------------------------------------------------------------------------
@@ -491,3 +791,203 @@ def list_reviews(*, slug: str, cursor: str | None, page_size: int) -> dict[str, 
         }
 
     return cached("reviews", slug, cursor, page_size, compute=compute)
+
+
+# --- Facets ---------------------------------------------------------------------------------
+
+RATING_THRESHOLDS = (4, 3, 2, 1)
+
+
+def _ids(filters: ProductFilters, discounts: DiscountMap) -> Any:
+    return _filtered_cards(filters, discounts).order_by().values("pk")
+
+
+def _attribute_counts(
+    filters: ProductFilters, discounts: DiscountMap, attribute_ids: list[int]
+) -> dict[tuple[int, Any, Any], dict[str, Any]]:
+    """Count, in one grouped query, the listed products per attribute value (and yes/no), and
+    the range of each number attribute; variant values count for their product."""
+    rows = (
+        AttributeAssignment.objects.filter(
+            product_id__in=_ids(filters, discounts), attribute_id__in=attribute_ids
+        )
+        .filter(Q(variant__isnull=True) | Q(variant__is_active=True))
+        .values("attribute_id", "value_id", "boolean")
+        .annotate(count=Count("product_id", distinct=True), low=Min("number"), high=Max("number"))
+        .order_by()
+    )
+    return {(r["attribute_id"], r["value_id"], r["boolean"]): r for r in rows}
+
+
+def _attribute_facet(
+    attribute: dict[str, Any], counts: dict[tuple[int, Any, Any], dict[str, Any]], chosen: Any
+) -> dict[str, Any] | None:
+    """Return one attribute's facet from its counts, or None when no listed product has it."""
+    kind, aid = attribute["kind"], attribute["id"]
+    facet = {k: attribute[k] for k in ("slug", "name", "kind", "unit")}
+    if kind == AttributeKind.NUMBER:
+        row = counts.get((aid, None, None))
+        if row is None:
+            return None
+        return {
+            **facet,
+            "values": [],
+            "range": {
+                "min": _number(row["low"]),
+                "max": _number(row["high"]),
+                "count": row["count"],
+            },
+            "selected": {
+                "min": _number(chosen.minimum) if chosen else None,
+                "max": _number(chosen.maximum) if chosen else None,
+            },
+        }
+    selected = set(chosen.values) if chosen else set()
+    options: list[tuple[str, str, tuple[int, int | None, bool | None]]]
+    if kind == AttributeKind.BOOLEAN:
+        options = [("true", "Yes", (aid, None, True)), ("false", "No", (aid, None, False))]
+    else:
+        options = [(v["slug"], v["name"], (aid, v["id"], None)) for v in attribute["values"]]
+    values = [
+        {
+            "slug": slug,
+            "name": name,
+            "count": counts[key]["count"] if key in counts else 0,
+            "selected": slug in selected,
+        }
+        for slug, name, key in options
+        if key in counts or slug in selected
+    ]
+    return {**facet, "values": values, "range": None, "selected": None} if values else None
+
+
+def _number(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value.normalize():f}"
+
+
+def _summary(filters: ProductFilters, discounts: DiscountMap) -> dict[str, Any]:
+    """Return the total, the in-stock and per-rating counts and the price range, in one query.
+
+    The base is the list without its own price, rating and stock filters; each count then
+    applies the other two, so a count says what choosing that option would give.
+    """
+    base = replace(filters, price_min=None, price_max=None, rating_min=None, in_stock=None)
+    price = Q()
+    if filters.price_min is not None:
+        price &= Q(price_key__gte=int(filters.price_min * 100))
+    if filters.price_max is not None:
+        price &= Q(price_key__lte=int(filters.price_max * 100))
+    rating = Q(average_rating__gte=filters.rating_min) if filters.rating_min else Q()
+    # `stocked_variant`, not the `in_stock` it is wrapped in: an aggregate over the annotated
+    # query leaves a boolean wrapper out of the inner SELECT (it would read as a string).
+    stock = Q(stocked_variant__isnull=not filters.in_stock) if filters.in_stock is not None else Q()
+    everything = Q(pk__isnull=False)  # an always-true condition for the unfiltered parts
+    aggregates: dict[str, Any] = {
+        "total": Count("pk", filter=everything & price & rating & stock),
+        "in_stock": Count("stocked_variant", filter=everything & price & rating),
+        "price_low": Min("price_key", filter=everything & rating & stock),
+        "price_high": Max("price_key", filter=everything & rating & stock),
+    }
+    for threshold in RATING_THRESHOLDS:
+        aggregates[f"rating_{threshold}"] = Count(
+            "pk", filter=everything & price & stock & Q(average_rating__gte=threshold)
+        )
+    row = _filtered_cards(base, discounts).order_by().aggregate(**aggregates)
+    currency = settings.DEFAULT_CURRENCY
+    low, high = row["price_low"], row["price_high"]
+    return {
+        "total": row["total"],
+        "in_stock": row["in_stock"],
+        "price": {
+            "min": None if low is None else format_money(Decimal(low) / 100, currency),
+            "max": None if high is None else format_money(Decimal(high) / 100, currency),
+            "currency": currency,
+        },
+        "ratings": [
+            {"min": threshold, "count": row[f"rating_{threshold}"]}
+            for threshold in RATING_THRESHOLDS
+        ],
+    }
+
+
+def _tag_facet(filters: ProductFilters, discounts: DiscountMap) -> list[dict[str, Any]]:
+    """Count the listed products per tag, as if no tag were chosen (a tag is picked alone)."""
+    ids = _ids(replace(filters, tag=None), discounts)
+    counts = dict(
+        Product.tags.through.objects.filter(product_id__in=ids)
+        .values("tag_id")
+        .annotate(n=Count("product_id"))
+        .order_by()
+        .values_list("tag_id", "n")  # type: ignore[misc]  # stubs miss annotated names
+    )
+    return [
+        {
+            "slug": tag["slug"],
+            "name": tag["name"],
+            "count": counts.get(tag["id"], 0),
+            "selected": tag["slug"] == filters.tag,
+        }
+        for tag in list_tags()
+        if tag["id"] in counts or tag["slug"] == filters.tag
+    ]
+
+
+def _category_facet(filters: ProductFilters, discounts: DiscountMap) -> list[dict[str, Any]]:
+    """Count the listed products under each sub-category of the chosen one (or each top
+    category when none is chosen), as if the list were not narrowed by category."""
+    by_id = _visible_categories()
+    children = _children(by_id.values())
+    root = next((cid for cid, r in by_id.items() if r["slug"] == filters.category), None)
+    heads = children.get(root, [])
+    if not heads:
+        return []
+    ids = _ids(replace(filters, category=None), discounts)
+    per_category = dict(
+        Product.objects.filter(pk__in=ids)
+        .values("category_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("category_id", "n")
+    )
+    facet = []
+    for head in heads:
+        count = sum(per_category.get(cid, 0) for cid in _subtree(head, children))
+        if count:
+            facet.append({"slug": by_id[head]["slug"], "name": by_id[head]["name"], "count": count})
+    return facet
+
+
+def product_facets(*, filters: ProductFilters) -> dict[str, Any]:
+    """Return the facets of a product list: counts per value of each filterable attribute, per
+    tag and sub-category, per rating threshold, in stock, and the price range.
+
+    Counts are computed in SQL in a fixed number of queries: one for every attribute at once,
+    one each for tags, categories and the summary, plus one per attribute being filtered by
+    (its values are counted without its own filter, so choosing a second value of the same
+    attribute shows what it would add). Cached under the catalog version.
+
+    Raises:
+        UnknownFilterValue: the category or tag filter names nothing.
+    """
+    discounts = get_discount_map()
+
+    def compute() -> dict[str, Any]:
+        attributes = filterable_attributes()
+        chosen = {item.slug: item for item in filters.attributes}
+        counts = _attribute_counts(filters, discounts, [a["id"] for a in attributes])
+        for slug in chosen:
+            attribute = next(a for a in attributes if a["slug"] == slug)
+            others = tuple(item for item in filters.attributes if item.slug != slug)
+            own = _attribute_counts(
+                replace(filters, attributes=others), discounts, [attribute["id"]]
+            )
+            counts = {k: v for k, v in counts.items() if k[0] != attribute["id"]} | own
+        facets = [_attribute_facet(a, counts, chosen.get(a["slug"])) for a in attributes]
+        return {
+            **_summary(filters, discounts),
+            "categories": _category_facet(filters, discounts),
+            "tags": _tag_facet(filters, discounts),
+            "attributes": [facet for facet in facets if facet is not None],
+        }
+
+    return cached("facets", asdict(filters), compute=compute, expires_at=discounts.next_change)

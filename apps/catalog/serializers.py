@@ -9,12 +9,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.catalog.models import Category, Discount, Product, Tag
-from apps.catalog.selectors import ORDERINGS
+from apps.catalog.models import AttributeKind, Category, Discount, Product, ProductType, Tag
+from apps.catalog.selectors import ORDERINGS, RELATED_LIMIT, RELATED_REASONS
 from apps.catalog.services import VariantChange, VariantInput
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 24
+SUGGESTION_QUERY_MAX_LENGTH = 100
+SUGGESTION_KINDS = ("category", "product")  # named SuggestionKindEnum in the schema
 
 
 def _money(**kwargs: Any) -> serializers.DecimalField:
@@ -34,7 +36,9 @@ class PageQuerySerializer(serializers.Serializer[Any]):
     )
 
 
-class ProductListQuerySerializer(PageQuerySerializer):
+class ProductFilterQuerySerializer(serializers.Serializer[Any]):
+    """The filters of a product list (attribute filters, `attr.*`, are read separately)."""
+
     category = serializers.SlugField(
         required=False, help_text="Category slug; products of its sub-categories are included."
     )
@@ -49,11 +53,6 @@ class ProductListQuerySerializer(PageQuerySerializer):
     search = serializers.CharField(
         required=False, max_length=200, allow_blank=True, help_text="Empty: no search."
     )
-    ordering = serializers.ChoiceField(
-        required=False,
-        choices=sorted(ORDERINGS),
-        help_text="Default: relevance when searching, else -created_at.",
-    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("search"):
@@ -66,6 +65,25 @@ class ProductListQuerySerializer(PageQuerySerializer):
         return attrs
 
 
+class ProductFacetsQuerySerializer(ProductFilterQuerySerializer):
+    pass
+
+
+class ProductListQuerySerializer(PageQuerySerializer, ProductFilterQuerySerializer):
+    ordering = serializers.ChoiceField(
+        required=False,
+        choices=sorted(ORDERINGS),
+        help_text="Default: relevance when searching, else -created_at.",
+    )
+
+
+class SuggestionQuerySerializer(serializers.Serializer[Any]):
+    q = serializers.CharField(
+        max_length=SUGGESTION_QUERY_MAX_LENGTH,
+        help_text="What the shopper has typed so far (the last word may be unfinished).",
+    )
+
+
 class CategoryListQuerySerializer(serializers.Serializer[Any]):
     tree = serializers.BooleanField(
         required=False, default=False, help_text="Nest sub-categories under their parents."
@@ -74,6 +92,12 @@ class CategoryListQuerySerializer(serializers.Serializer[Any]):
 
 class FeaturedQuerySerializer(serializers.Serializer[Any]):
     limit = serializers.IntegerField(required=False, min_value=1, max_value=48, default=12)
+
+
+class RelatedQuerySerializer(serializers.Serializer[Any]):
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=12, default=RELATED_LIMIT
+    )
 
 
 # --- Output (documentation of the selectors' data) ------------------------------------------
@@ -100,6 +124,25 @@ class CategoryDetailSerializer(CategorySerializer):
     children = CategoryRefSerializer(many=True)
 
 
+class ImageSrcsetSerializer(serializers.Serializer[Any]):
+    webp = serializers.CharField(help_text="`url 160w, url 320w, …`; empty before thumbnails.")
+    jpeg = serializers.CharField(help_text="As `webp`, in JPEG.")
+
+
+class ProductImageSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    alt = serializers.CharField(help_text="Text for screen readers (may be empty).")
+    width = serializers.IntegerField(help_text="Of the original, in pixels.")
+    height = serializers.IntegerField()
+    src = serializers.CharField(
+        help_text="The largest JPEG thumbnail, or the original until thumbnails exist."
+    )
+    srcset = ImageSrcsetSerializer()
+    urls = serializers.DictField(
+        child=serializers.CharField(), help_text="JPEG thumbnail URLs by width in pixels."
+    )
+
+
 class ProductCardSerializer(serializers.Serializer[Any]):
     id = serializers.UUIDField()
     slug = serializers.SlugField()
@@ -110,6 +153,9 @@ class ProductCardSerializer(serializers.Serializer[Any]):
     price = serializers.DecimalField(
         max_digits=12, decimal_places=2, help_text="What the cheapest variant costs now."
     )
+    price_varies = serializers.BooleanField(
+        help_text="Active variants' prices differ: `price` is the lowest ('from')."
+    )
     list_price = serializers.DecimalField(max_digits=12, decimal_places=2)
     compare_at_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
@@ -118,12 +164,31 @@ class ProductCardSerializer(serializers.Serializer[Any]):
     average_rating = serializers.FloatField(allow_null=True)
     review_count = serializers.IntegerField()
     created_at = serializers.DateTimeField()
+    image = ProductImageSerializer(allow_null=True, help_text="The first image; null if none.")
 
 
 class ProductPageSerializer(serializers.Serializer[Any]):
     results = ProductCardSerializer(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
+    did_you_mean = serializers.CharField(
+        allow_null=True,
+        help_text="When a search finds nothing: the search with its misspelt words corrected, "
+        "if that finds something under the same filters; else null.",
+    )
+
+
+class SuggestionSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(help_text="The name to offer; searching for it finds it.")
+    kind = serializers.ChoiceField(choices=SUGGESTION_KINDS)
+    slug = serializers.SlugField(
+        help_text="The category's, or that of one product with this name (for a direct link)."
+    )
+
+
+class SuggestionListSerializer(serializers.Serializer[Any]):
+    query = serializers.CharField(help_text="`q` as received.")
+    suggestions = SuggestionSerializer(many=True)
 
 
 class VariantSerializer(serializers.Serializer[Any]):
@@ -135,12 +200,108 @@ class VariantSerializer(serializers.Serializer[Any]):
     compare_at_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     currency = serializers.CharField()
     in_stock = serializers.BooleanField()
+    attributes = serializers.DictField(
+        child=serializers.SlugField(),
+        help_text="The variant's value (slug) of each variant-defining attribute.",
+    )
+    image_id = serializers.IntegerField(
+        allow_null=True, help_text="The variant's own first image (in `images`), if any."
+    )
+
+
+class ProductAttributeSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AttributeKind.choices)
+    values = serializers.ListField(child=serializers.CharField(), help_text="As shown.")
+    value = serializers.CharField(help_text="The values joined for display, with the unit.")
+
+
+class NamedValueSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class VariantAttributeSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    values = NamedValueSerializer(many=True, help_text="Values the active variants have.")
+
+
+class RelatedProductSerializer(ProductCardSerializer):
+    reason = serializers.ChoiceField(
+        choices=RELATED_REASONS,
+        help_text="`bought_together`: in the same paid orders (most orders first); "
+        "`same_category`: fills the list from the product's category (best rated first).",
+    )
 
 
 class ProductDetailSerializer(ProductCardSerializer):
     description = serializers.CharField()
     breadcrumbs = CategoryRefSerializer(many=True)
+    attributes = ProductAttributeSerializer(many=True, help_text="The product's own values.")
+    variant_attributes = VariantAttributeSerializer(
+        many=True, help_text="What variants differ by: the variant picker's choices."
+    )
     variants = VariantSerializer(many=True)
+    images = ProductImageSerializer(many=True, help_text="The gallery, in order.")
+
+
+class FacetValueSerializer(serializers.Serializer[Any]):
+    slug = serializers.CharField(help_text="A value slug, or 'true'/'false' for yes/no.")
+    name = serializers.CharField()
+    count = serializers.IntegerField(help_text="Products of the list that have it.")
+    selected = serializers.BooleanField()
+
+
+class FacetRangeSerializer(serializers.Serializer[Any]):
+    min = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+    max = serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True)
+
+
+class FacetNumberRangeSerializer(FacetRangeSerializer):
+    count = serializers.IntegerField()
+
+
+class AttributeFacetSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AttributeKind.choices)
+    unit = serializers.CharField()
+    values = FacetValueSerializer(many=True, help_text="Choices and yes/no (empty for numbers).")
+    range = FacetNumberRangeSerializer(allow_null=True, help_text="Numbers: the values' range.")
+    selected = FacetRangeSerializer(allow_null=True, help_text="Numbers: the chosen range.")
+
+
+class CountedRefSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class TagFacetSerializer(CountedRefSerializer):
+    selected = serializers.BooleanField()
+
+
+class PriceRangeSerializer(serializers.Serializer[Any]):
+    min = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    max = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    currency = serializers.CharField()
+
+
+class RatingFacetSerializer(serializers.Serializer[Any]):
+    min = serializers.IntegerField(help_text="Rated at least this many stars.")
+    count = serializers.IntegerField()
+
+
+class ProductFacetsSerializer(serializers.Serializer[Any]):
+    total = serializers.IntegerField(help_text="Products matching every filter.")
+    in_stock = serializers.IntegerField(help_text="Of those (ignoring `in_stock`), in stock.")
+    price = PriceRangeSerializer(help_text="Effective 'from' prices, ignoring the price filter.")
+    ratings = RatingFacetSerializer(many=True)
+    categories = CountedRefSerializer(many=True, help_text="Sub-categories of the chosen one.")
+    tags = TagFacetSerializer(many=True)
+    attributes = AttributeFacetSerializer(many=True)
 
 
 class ReviewSerializer(serializers.Serializer[Any]):
@@ -214,6 +375,14 @@ class ProductWriteSerializer(serializers.Serializer[Any]):
     )
     is_active = serializers.BooleanField(required=False, default=True)
     is_featured = serializers.BooleanField(required=False, default=False)
+    product_type: serializers.SlugRelatedField[ProductType] = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=ProductType.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Product type slug: which attributes it and its variants carry.",
+    )
     variants = VariantInputSerializer(
         many=True,
         required=False,
@@ -254,6 +423,13 @@ class ProductUpdateSerializer(serializers.Serializer[Any]):
     )
     is_active = serializers.BooleanField(required=False)
     is_featured = serializers.BooleanField(required=False)
+    product_type: serializers.SlugRelatedField[ProductType] = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=ProductType.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Its attributes; a type lacking some the product has values of is a 409.",
+    )
 
 
 class StaffProductSerializer(serializers.ModelSerializer[Product]):
@@ -265,13 +441,16 @@ class StaffProductSerializer(serializers.ModelSerializer[Product]):
     tags: serializers.SlugRelatedField[Tag] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, many=True
     )
+    product_type: serializers.SlugRelatedField[ProductType] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     variants = serializers.SerializerMethodField()
 
     class Meta:
         model = Product
         fields = [
             "id", "slug", "name", "description", "category", "tags", "is_active", "is_featured",
-            "variants", "created_at", "updated_at",
+            "product_type", "variants", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -314,6 +493,61 @@ class BulkVariantUpdateSerializer(serializers.Serializer[Any]):
 
 class BulkUpdateResultSerializer(serializers.Serializer[Any]):
     updated = serializers.IntegerField()
+
+
+class ProductImageUploadSerializer(serializers.Serializer[Any]):
+    """A multipart upload; the file itself is checked by the service (type, size, pixels)."""
+
+    image = serializers.FileField(
+        allow_empty_file=True, help_text="JPEG, PNG or WebP; EXIF is removed when stored."
+    )
+    alt_text = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    variant = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="SKU of the variant the image shows (shown first when it is picked).",
+    )
+    position = serializers.IntegerField(
+        min_value=0, required=False, default=None, help_text="Index in the gallery; default last."
+    )
+
+
+class ProductImageUpdateSerializer(serializers.Serializer[Any]):
+    alt_text = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    variant = serializers.CharField(
+        max_length=64, required=False, allow_null=True, help_text="A SKU, or null for none."
+    )
+    position = serializers.IntegerField(
+        min_value=0, required=False, help_text="Index in the gallery (the others move)."
+    )
+
+
+class ProductImageOrderSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_empty=False,
+        max_length=500,
+        help_text="Every image id of the product, each once, in the new order.",
+    )
+
+
+class StaffProductImageSerializer(serializers.Serializer[Any]):
+    """An image as staff manage it: its place, variant and thumbnails, and the public shape."""
+
+    id = serializers.IntegerField()
+    alt_text = serializers.CharField()
+    position = serializers.IntegerField()
+    variant = serializers.CharField(allow_null=True, help_text="SKU, or null.")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    original = serializers.CharField(help_text="URL of the stored original.")
+    thumbnails_ready = serializers.BooleanField(
+        help_text="False until the background task made them."
+    )
+    shown = ProductImageSerializer(help_text="What the shop and the public API show.")
+    created_at = serializers.DateTimeField()
 
 
 class CategoryWriteSerializer(serializers.ModelSerializer[Category]):
@@ -363,3 +597,69 @@ class ReviewUpdateSerializer(serializers.Serializer[Any]):
     rating = serializers.IntegerField(min_value=1, max_value=5, required=False)
     title = serializers.CharField(max_length=120, required=False, allow_blank=True)
     body = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- Attributes and product types -----------------------------------------------------------
+
+
+class AttributeSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(max_length=80)
+    kind = serializers.ChoiceField(choices=AttributeKind.choices)
+    unit = serializers.CharField(max_length=16, required=False, default="", allow_blank=True)
+    is_filterable = serializers.BooleanField(required=False, default=True)
+    position = serializers.IntegerField(required=False, default=0, min_value=0)
+    values = serializers.ListField(
+        child=serializers.CharField(max_length=80),
+        required=False,
+        default=list,
+        max_length=500,
+        help_text="Choice attributes: value names, in order (on update: values to add).",
+    )
+
+
+class AttributeUpdateSerializer(AttributeSerializer):
+    kind = serializers.ChoiceField(
+        choices=AttributeKind.choices, read_only=True, help_text="Fixed once created."
+    )
+
+
+class AttributeOutputSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=AttributeKind.choices)
+    unit = serializers.CharField()
+    is_filterable = serializers.BooleanField()
+    position = serializers.IntegerField()
+    values = NamedValueSerializer(many=True)
+
+
+class TypeAttributeSerializer(serializers.Serializer[Any]):
+    attribute = serializers.SlugField(help_text="An attribute's slug.")
+    variant_defining = serializers.BooleanField(
+        required=False, default=False, help_text="Each variant has its own value of it."
+    )
+
+
+class ProductTypeSerializer(serializers.Serializer[Any]):
+    slug = serializers.SlugField(read_only=True)
+    name = serializers.CharField(max_length=120)
+    attributes = serializers.ListField(
+        child=TypeAttributeSerializer(), required=False, max_length=50
+    )
+
+
+class ProductAttributeValuesSerializer(serializers.Serializer[Any]):
+    product = serializers.DictField(
+        child=serializers.JSONField(),
+        required=False,
+        default=dict,
+        help_text='Attribute slug → value: "Leather", ["Red", "Blue"] or "Red|Blue", 800, true; '
+        "null or an empty string clears it.",
+    )
+    variants = serializers.DictField(
+        child=serializers.DictField(child=serializers.JSONField()),
+        required=False,
+        default=dict,
+        help_text="SKU → {attribute slug → value} for the variant-defining attributes.",
+    )

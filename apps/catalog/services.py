@@ -1,4 +1,4 @@
-"""Every write to the catalog: products, variants, categories, tags, discounts and reviews.
+"""Every write to the catalog: products, variants, images, categories, tags, discounts, reviews.
 
 Each service validates its business rules, owns its transaction and raises the errors of
 `apps.catalog.errors`. Cache invalidation follows every write (see `apps.catalog.signals`).
@@ -12,22 +12,36 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps as django_apps
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.catalog import tasks
+from apps.catalog.attributes import check_product_type_change
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.errors import (
     CategoryInUse,
     InvalidCategoryParent,
     InvalidDiscount,
+    InvalidImageOrder,
     ReviewExists,
     SkuTaken,
     SlugTaken,
     UnknownSku,
 )
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.catalog.images import PreparedImage, prepare_upload
+from apps.catalog.models import (
+    Category,
+    Discount,
+    Product,
+    ProductImage,
+    ProductType,
+    ProductVariant,
+    Review,
+    Tag,
+)
 from apps.core.money import default_currency
 from apps.users.models import User
 
@@ -132,6 +146,7 @@ def create_product(
     is_active: bool = True,
     is_featured: bool = False,
     created_by: User | None = None,
+    product_type: ProductType | None = None,
 ) -> Product:
     """Create a product with its variants (a simple product has one); the slug comes from the name.
 
@@ -146,6 +161,7 @@ def create_product(
         is_active=is_active,
         is_featured=is_featured,
         created_by=created_by,
+        product_type=product_type,
     )
     _save_with_unique_slug(product, name)
     product.tags.set(list(tags))
@@ -159,15 +175,21 @@ def create_product(
 def update_product(
     *, product: Product, tags: Iterable[Tag] | None = None, **changes: Any
 ) -> Product:
-    """Change a product's fields (name, description, category, is_active, is_featured) and tags.
+    """Change a product's fields (name, description, category, is_active, is_featured,
+    product_type) and tags.
 
     The slug stays as it is: links to the product keep working after a rename.
+
+    Raises:
+        AttributeInUse: a new product type lacks attributes the product has values of.
     """
-    allowed = {"name", "description", "category", "is_active", "is_featured"}
+    allowed = {"name", "description", "category", "is_active", "is_featured", "product_type"}
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"update_product() got unexpected fields: {', '.join(sorted(unknown))}")
     with transaction.atomic():
+        if "product_type" in changes:
+            check_product_type_change(product, changes["product_type"])
         for name, value in changes.items():
             setattr(product, name, value)
         if changes:
@@ -504,3 +526,129 @@ def update_review(*, review: Review, **changes: Any) -> Review:
 
 def delete_review(*, review: Review) -> None:
     review.delete()
+
+
+# --- Images ---------------------------------------------------------------------------------
+
+
+def _check_image_variant(product_id: Any, variant: ProductVariant | None) -> None:
+    if variant is not None and variant.product_id != product_id:
+        message = f"SKU {variant.sku} is not a variant of this product."
+        raise UnknownSku(message, errors={"variant": [message]})
+
+
+def _locked_gallery(product_id: Any) -> list[ProductImage]:
+    """Lock the product's row (gallery changes queue behind each other) and return its images
+    in gallery order. Checkout locks variants, never products: no deadlock with it."""
+    list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True))
+    return list(ProductImage.objects.filter(product_id=product_id).order_by("position", "id"))
+
+
+def _renumber(images: Sequence[ProductImage]) -> None:
+    """Give the images positions 0, 1, 2, … in this order, writing only those that change."""
+    now = timezone.now()
+    changed = []
+    for position, image in enumerate(images):
+        if image.position != position:
+            image.position, image.updated_at = position, now
+            changed.append(image)
+    if changed:
+        ProductImage.objects.bulk_update(changed, ["position", "updated_at"])
+        bump_catalog_version_on_commit()  # bulk_update sends no signals
+
+
+def _move(gallery: list[ProductImage], image: ProductImage, position: int) -> None:
+    """Put `image` at index `position` of the gallery (clamped to its ends) and renumber."""
+    others = [other for other in gallery if other.pk != image.pk]
+    index = min(max(position, 0), len(others))
+    others.insert(index, image)
+    _renumber(others)
+
+
+def add_product_image(
+    *,
+    product: Product,
+    upload: File[Any] | PreparedImage,
+    alt_text: str = "",
+    variant: ProductVariant | None = None,
+    position: int | None = None,
+) -> ProductImage:
+    """Store a picture of a product, checked and cleaned (EXIF removed), in its gallery.
+
+    It goes at index `position` of the gallery (default: last). Its thumbnails are made by a
+    background task once the transaction commits (and by a periodic sweep if that is lost).
+    `upload` may be one `apps.catalog.images.prepare_upload` has already checked.
+
+    Raises:
+        ImageTooLarge, UnsupportedImageType, InvalidImage: the upload is refused; nothing
+            is stored.
+        UnknownSku: `variant` is not one of the product's variants.
+    """
+    _check_image_variant(product.pk, variant)
+    prepared = upload if isinstance(upload, PreparedImage) else prepare_upload(upload)
+    image = ProductImage(product=product, variant=variant, alt_text=alt_text)
+    image.image.save(prepared.filename, prepared.as_file(), save=False)
+    try:
+        with transaction.atomic():
+            gallery = _locked_gallery(product.pk)
+            image.position = len(gallery)
+            image.save(force_insert=True)
+            if position is not None:
+                _move([*gallery, image], image, position)
+    except BaseException:
+        image.image.storage.delete(image.image.name)
+        raise
+    image_id = image.pk
+    transaction.on_commit(lambda: tasks.make_image_renditions.delay(image_id), robust=True)
+    return image
+
+
+def update_product_image(*, image: ProductImage, **changes: Any) -> ProductImage:
+    """Change an image's alt text, its variant (or None) or its index in the gallery.
+
+    Raises:
+        UnknownSku: the variant is not one of the product's variants.
+    """
+    unknown = set(changes) - {"alt_text", "variant", "position"}
+    if unknown:
+        raise TypeError(
+            f"update_product_image() got unexpected fields: {', '.join(sorted(unknown))}"
+        )
+    if "variant" in changes:
+        _check_image_variant(image.product_id, changes["variant"])
+    with transaction.atomic():
+        fields = [name for name in ("alt_text", "variant") if name in changes]
+        for name in fields:
+            setattr(image, name, changes[name])
+        if fields:
+            image.save(update_fields=[*fields, "updated_at"])
+        if "position" in changes:
+            gallery = _locked_gallery(image.product_id)
+            _move(gallery, image, changes["position"])
+    return image
+
+
+def reorder_product_images(*, product: Product, image_ids: Sequence[int]) -> list[ProductImage]:
+    """Put a product's images in this order (every one of them, each once); return them.
+
+    Raises:
+        InvalidImageOrder: the ids are not exactly the product's images.
+    """
+    with transaction.atomic():
+        gallery = {image.pk: image for image in _locked_gallery(product.pk)}
+        if len(set(image_ids)) != len(image_ids) or set(image_ids) != set(gallery):
+            raise InvalidImageOrder(
+                "List every image of the product exactly once; it has "
+                f"{', '.join(map(str, sorted(gallery))) or 'none'}.",
+                errors={"ids": ["Not the product's images, each once."]},
+            )
+        ordered = [gallery[pk] for pk in image_ids]
+        _renumber(ordered)
+    return ordered
+
+
+def delete_product_image(*, image: ProductImage) -> None:
+    """Delete an image; its file and thumbnails leave storage once the deletion commits
+    (`apps.catalog.signals`, which does the same when a product's deletion takes its images),
+    unless another image row shares them."""
+    image.delete()

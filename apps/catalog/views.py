@@ -4,29 +4,53 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog import selectors, services
+from apps.catalog import attributes as attribute_services
+from apps.catalog import facets, selectors, services
 from apps.catalog.cache import cached
-from apps.catalog.models import Category, Discount, Product, ProductVariant, Review, Tag
+from apps.catalog.errors import ImageTooLarge, InvalidAttributeValue, UnknownSku
+from apps.catalog.images import size_text, staff_image_data
+from apps.catalog.models import (
+    Attribute,
+    Category,
+    Discount,
+    Product,
+    ProductImage,
+    ProductType,
+    ProductTypeAttribute,
+    ProductVariant,
+    Review,
+    Tag,
+)
 from apps.catalog.permissions import (
+    AttributePermissions,
     CategoryPermissions,
     DiscountPermissions,
     IsStaffOrReadOnly,
+    ProductAttributePermissions,
+    ProductImagePermissions,
     ProductPermissions,
+    ProductTypePermissions,
     TagPermissions,
     VariantBulkPermissions,
     VariantPermissions,
 )
 from apps.catalog.serializers import (
+    AttributeOutputSerializer,
+    AttributeSerializer,
+    AttributeUpdateSerializer,
     BulkUpdateResultSerializer,
     BulkVariantUpdateSerializer,
     CategoryDetailSerializer,
@@ -36,23 +60,36 @@ from apps.catalog.serializers import (
     DiscountSerializer,
     FeaturedQuerySerializer,
     PageQuerySerializer,
+    ProductAttributeValuesSerializer,
     ProductCardSerializer,
     ProductDetailSerializer,
+    ProductFacetsQuerySerializer,
+    ProductFacetsSerializer,
+    ProductImageOrderSerializer,
+    ProductImageUpdateSerializer,
+    ProductImageUploadSerializer,
     ProductListQuerySerializer,
     ProductPageSerializer,
+    ProductTypeSerializer,
     ProductUpdateSerializer,
     ProductWriteSerializer,
+    RelatedProductSerializer,
+    RelatedQuerySerializer,
     ReviewPageSerializer,
     ReviewSerializer,
     ReviewUpdateSerializer,
     ReviewWriteSerializer,
+    StaffProductImageSerializer,
     StaffProductSerializer,
     StaffVariantSerializer,
+    SuggestionListSerializer,
+    SuggestionQuerySerializer,
     TagSerializer,
     VariantInputSerializer,
     VariantUpdateSerializer,
 )
 from apps.core.api import validated
+from apps.core.errors import NotFound
 from apps.core.pagination import page_body
 from apps.users.models import User
 
@@ -89,17 +126,20 @@ class CatalogView(APIView):
         answer: Callable[[], Any],
         *,
         params: frozenset[str] = frozenset(),
+        prefixes: tuple[str, ...] = (),
     ) -> HttpResponse:
         """Return `answer()` as JSON, its rendered bytes kept in the catalog cache.
 
         A repeat of the same GET (URL and media type) is then one cache read: no validation,
         selector or rendering. Errors are raised, never stored, and the bytes expire with the
         catalog version and at the next discount change, like the data they are made from.
-        Only URLs whose query names nothing but `params` are stored, so made-up parameters
+        Only URLs whose query names nothing but `params` (or keys starting with one of
+        `prefixes`) are stored, so made-up parameters
         cannot fill the cache with copies of one answer.
         """
         renderer = request.accepted_renderer
-        if renderer.format != "json" or not params.issuperset(request.query_params):
+        known = all(key in params or key.startswith(prefixes) for key in request.query_params)
+        if renderer.format != "json" or not known:
             return Response(answer())  # the browsable API in development, or unknown params
         content = cached(
             "json",
@@ -206,7 +246,7 @@ class TagDetailView(CatalogView):
 
 def _staff_product(product: Product) -> dict[str, Any]:
     product = (
-        Product.objects.select_related("category")
+        Product.objects.select_related("category", "product_type")
         .prefetch_related("tags", "variants")
         .get(pk=product.pk)
     )
@@ -214,6 +254,29 @@ def _staff_product(product: Product) -> dict[str, Any]:
 
 
 PRODUCT_LIST_PARAMS = frozenset(ProductListQuerySerializer().fields)
+PRODUCT_FACET_PARAMS = frozenset(ProductFacetsQuerySerializer().fields)
+ATTRIBUTE_PARAMETER = OpenApiParameter(
+    name="attr.{attribute}",
+    type=str,
+    location=OpenApiParameter.QUERY,
+    required=False,
+    many=True,
+    description=(
+        "Filter by an attribute (see `/products/facets/` for what is offered): "
+        "`attr.colour=navy&attr.colour=black` (any of the values), "
+        "`attr.weight.min=100&attr.weight.max=500` (a number range), "
+        "`attr.recycled-materials=true` (yes/no). Several attributes must all hold for one "
+        "variant. An unknown attribute or value is a 400 problem."
+    ),
+)
+
+
+def _product_filters(request: Request, params: dict[str, Any]) -> selectors.ProductFilters:
+    """Return the list filters: validated `params` plus the `attr.*` query parameters."""
+    attributes = facets.parse_attribute_filters(
+        {key: request.query_params.getlist(key) for key in request.query_params}
+    )
+    return selectors.ProductFilters(**params, attributes=attributes)
 
 
 class ProductListView(CatalogView):
@@ -221,7 +284,7 @@ class ProductListView(CatalogView):
 
     @extend_schema(
         operation_id="products_list",
-        parameters=[ProductListQuerySerializer],
+        parameters=[ProductListQuerySerializer, ATTRIBUTE_PARAMETER],
         responses=ProductPageSerializer,
         tags=["catalog"],
     )
@@ -234,14 +297,16 @@ class ProductListView(CatalogView):
                 params.pop("ordering", None),
             )
             page = selectors.list_products(
-                filters=selectors.ProductFilters(**params),
+                filters=_product_filters(request, params),
                 ordering=ordering,
                 cursor=cursor,
                 page_size=page_size,
             )
-            return _page_links(request, page)
+            return {**_page_links(request, page), "did_you_mean": page["did_you_mean"]}
 
-        return self.cached_json(request, answer, params=PRODUCT_LIST_PARAMS)
+        return self.cached_json(
+            request, answer, params=PRODUCT_LIST_PARAMS, prefixes=(facets.PARAM_PREFIX,)
+        )
 
     @extend_schema(
         request=ProductWriteSerializer,
@@ -256,6 +321,30 @@ class ProductListView(CatalogView):
         return Response(_staff_product(product), status=status.HTTP_201_CREATED)
 
 
+class ProductFacetsView(CatalogView):
+    @extend_schema(
+        operation_id="products_facets",
+        summary="Facet counts of a product list",
+        description=(
+            "For the same filters as the product list: how many products have each value of "
+            "every filterable attribute, each tag and sub-category, each rating threshold, "
+            "how many are in stock, and the price range. An attribute's own values are "
+            "counted without its own filter, so a second value shows what it would add."
+        ),
+        parameters=[ProductFacetsQuerySerializer, ATTRIBUTE_PARAMETER],
+        responses=ProductFacetsSerializer,
+        tags=["catalog"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        def answer() -> dict[str, Any]:
+            params = validated(ProductFacetsQuerySerializer, request.query_params)
+            return selectors.product_facets(filters=_product_filters(request, params))
+
+        return self.cached_json(
+            request, answer, params=PRODUCT_FACET_PARAMS, prefixes=(facets.PARAM_PREFIX,)
+        )
+
+
 class FeaturedProductsView(CatalogView):
     @extend_schema(
         parameters=[FeaturedQuerySerializer],
@@ -265,6 +354,47 @@ class FeaturedProductsView(CatalogView):
     def get(self, request: Request) -> Response:
         limit = validated(FeaturedQuerySerializer, request.query_params)["limit"]
         return Response(selectors.featured_products(limit=limit))
+
+
+SUGGESTION_PARAMS = frozenset(SuggestionQuerySerializer().fields)
+
+
+class ProductSuggestionsView(CatalogView):
+    @extend_schema(
+        operation_id="products_suggestions",
+        parameters=[SuggestionQuerySerializer],
+        responses=SuggestionListSerializer,
+        description="Search-as-you-type: up to 8 category and product names with a word "
+        "starting with each word of `q` (a misspelt word matches close spellings). "
+        "An empty or longer than 100 characters `q` is a 400.",
+        tags=["catalog"],
+    )
+    def get(self, request: Request) -> HttpResponse:
+        def answer() -> dict[str, Any]:
+            query = validated(SuggestionQuerySerializer, request.query_params)["q"]
+            return {"query": query, "suggestions": selectors.search_suggestions(query=query)}
+
+        return self.cached_json(request, answer, params=SUGGESTION_PARAMS)
+
+
+RELATED_PARAMS = frozenset(RelatedQuerySerializer().fields)
+
+
+class RelatedProductsView(CatalogView):
+    @extend_schema(
+        operation_id="products_related",
+        parameters=[RelatedQuerySerializer],
+        responses=RelatedProductSerializer(many=True),
+        description="Product cards to show with a product: those most often bought with it "
+        "first, then, to fill the list, others of its category; each says its `reason`.",
+        tags=["catalog"],
+    )
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        def answer() -> list[dict[str, Any]]:
+            limit = validated(RelatedQuerySerializer, request.query_params)["limit"]
+            return selectors.related_products(slug=slug, limit=limit)
+
+        return self.cached_json(request, answer, params=RELATED_PARAMS)
 
 
 class ProductDetailView(CatalogView):
@@ -347,6 +477,114 @@ class VariantBulkUpdateView(CatalogView):
         serializer.is_valid(raise_exception=True)
         updated = services.bulk_update_variants(changes=serializer.validated_data["changes"])
         return Response({"updated": updated})
+
+
+# --- Product images (staff) -----------------------------------------------------------------
+
+# Room for the multipart framing and the form fields around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+IMAGE_ERRORS = {
+    400: OpenApiResponse(description="`invalid_image`, `unknown_sku` or a validation error."),
+    413: OpenApiResponse(description="`image_too_large`: too many bytes or pixels."),
+    415: OpenApiResponse(description="`unsupported_image_type`: not JPEG, PNG or WebP."),
+}
+
+
+def _staff_images(product: Product) -> list[dict[str, Any]]:
+    images = product.images.select_related("variant").order_by("position", "id")
+    return [staff_image_data(image) for image in images]
+
+
+def _variant_of(product: Product, sku: str | None) -> ProductVariant | None:
+    """Return the product's variant with this SKU (None for none)."""
+    if sku is None:
+        return None
+    variant = ProductVariant.objects.filter(product=product, sku=sku).first()
+    if variant is None:
+        message = f"The product has no variant with SKU {sku}."
+        raise UnknownSku(message, errors={"variant": [message]})
+    return variant
+
+
+class ProductImageListView(CatalogView):
+    """A product's gallery: list it, upload to it (multipart/form-data)."""
+
+    permission_classes = [ProductImagePermissions]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(responses=StaffProductImageSerializer(many=True), tags=["catalog staff"])
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(_staff_images(get_object_or_404(Product, slug=slug)))
+
+    @extend_schema(
+        request={"multipart/form-data": ProductImageUploadSerializer},
+        responses={201: StaffProductImageSerializer, **IMAGE_ERRORS},
+        description="Upload a JPEG, PNG or WebP picture (at most PRODUCT_IMAGE_MAX_BYTES and "
+        "PRODUCT_IMAGE_MAX_PIXELS). It is stored upright without EXIF; thumbnails follow in the "
+        "background (`thumbnails_ready`).",
+        tags=["catalog staff"],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        # Refused from its declared length, before the body is read.
+        limit = settings.PRODUCT_IMAGE_MAX_BYTES
+        if int(request.META.get("CONTENT_LENGTH") or 0) > limit + MULTIPART_OVERHEAD:
+            raise ImageTooLarge(
+                f"The request is larger than a product image may be ({size_text(limit)})."
+            )
+        product = get_object_or_404(Product, slug=slug)
+        data = validated(ProductImageUploadSerializer, request.data)
+        image = services.add_product_image(
+            product=product,
+            upload=data["image"],
+            alt_text=data["alt_text"],
+            variant=_variant_of(product, data["variant"]),
+            position=data["position"],
+        )
+        return Response(staff_image_data(image), status=status.HTTP_201_CREATED)
+
+
+class ProductImageOrderView(CatalogView):
+    permission_classes = [ProductImagePermissions]
+
+    @extend_schema(
+        request=ProductImageOrderSerializer,
+        responses=StaffProductImageSerializer(many=True),
+        description="Put the gallery in this order; `ids` lists every image once.",
+        tags=["catalog staff"],
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        product = get_object_or_404(Product, slug=slug)
+        ids = validated(ProductImageOrderSerializer, request.data)["ids"]
+        services.reorder_product_images(product=product, image_ids=ids)
+        return Response(_staff_images(product))
+
+
+class ProductImageDetailView(CatalogView):
+    permission_classes = [ProductImagePermissions]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _image(self, slug: str, pk: int) -> ProductImage:
+        return get_object_or_404(
+            ProductImage.objects.select_related("product", "variant"), product__slug=slug, pk=pk
+        )
+
+    @extend_schema(
+        request=ProductImageUpdateSerializer,
+        responses={200: StaffProductImageSerializer, 400: IMAGE_ERRORS[400]},
+        tags=["catalog staff"],
+    )
+    def patch(self, request: Request, slug: str, pk: int) -> Response:
+        image = self._image(slug, pk)
+        changes = validated(ProductImageUpdateSerializer, request.data)
+        if "variant" in changes:
+            changes["variant"] = _variant_of(image.product, changes["variant"])
+        image = services.update_product_image(image=image, **changes)
+        return Response(staff_image_data(image))
+
+    @extend_schema(responses={204: None}, tags=["catalog staff"])
+    def delete(self, request: Request, slug: str, pk: int) -> Response:
+        services.delete_product_image(image=self._image(slug, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- Discounts (staff) ----------------------------------------------------------------------
@@ -445,3 +683,213 @@ class ReviewDetailView(CatalogView):
     def delete(self, request: Request, slug: str, pk: str) -> Response:
         services.delete_review(review=self._own_review(request, slug, pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Attributes and product types -----------------------------------------------------------
+
+
+def _public_attribute(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("slug", "name", "kind", "unit", "is_filterable", "position")
+    return {
+        **{key: row[key] for key in keys},
+        "values": [{"slug": v["slug"], "name": v["name"]} for v in row["values"]],
+    }
+
+
+def _attribute_answer(attribute: Attribute) -> dict[str, Any]:
+    """Return an attribute just written, read from the database (not the catalog cache,
+    which is only invalidated once the write's transaction commits)."""
+    values = attribute.values.order_by("position", "name").values("slug", "name")
+    row = {field: getattr(attribute, field) for field in ("slug", "name", "kind", "unit")}
+    return {
+        **row,
+        "is_filterable": attribute.is_filterable,
+        "position": attribute.position,
+        "values": list(values),
+    }
+
+
+class AttributeListView(CatalogView):
+    permission_classes = [AttributePermissions]
+
+    @extend_schema(responses=AttributeOutputSerializer(many=True), tags=["catalog"])
+    def get(self, request: Request) -> Response:
+        return Response([_public_attribute(a) for a in facets.attribute_catalog().values()])
+
+    @extend_schema(
+        request=AttributeSerializer,
+        responses={201: AttributeOutputSerializer},
+        tags=["catalog staff"],
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(AttributeSerializer, request.data)
+        attribute = attribute_services.create_attribute(**data)
+        return Response(_attribute_answer(attribute), status=status.HTTP_201_CREATED)
+
+
+class AttributeDetailView(CatalogView):
+    permission_classes = [AttributePermissions]
+
+    @extend_schema(responses=AttributeOutputSerializer, tags=["catalog"])
+    def get(self, request: Request, slug: str) -> Response:
+        row = facets.attribute_catalog().get(slug)
+        if row is None:
+            raise NotFound(f"No attribute '{slug}'.")
+        return Response(_public_attribute(row))
+
+    @extend_schema(
+        request=AttributeUpdateSerializer,
+        responses=AttributeOutputSerializer,
+        tags=["catalog staff"],
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        attribute = get_object_or_404(Attribute, slug=slug)
+        serializer = AttributeUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        with transaction.atomic():
+            attribute_services.add_attribute_values(
+                attribute=attribute, names=changes.pop("values", [])
+            )
+            attribute_services.update_attribute(attribute=attribute, **changes)
+        return Response(_attribute_answer(attribute))
+
+    @extend_schema(responses={204: None}, tags=["catalog staff"])
+    def delete(self, request: Request, slug: str) -> Response:
+        attribute_services.delete_attribute(attribute=get_object_or_404(Attribute, slug=slug))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _product_type_answer(product_type: ProductType) -> dict[str, Any]:
+    links = product_type.type_attributes.select_related("attribute").order_by("position", "id")
+    return {
+        "slug": product_type.slug,
+        "name": product_type.name,
+        "attributes": [
+            {"attribute": link.attribute.slug, "variant_defining": link.variant_defining}
+            for link in links
+        ],
+    }
+
+
+def _type_attributes(items: list[dict[str, Any]]) -> list[attribute_services.TypeAttribute]:
+    """Return the product type's attributes named by slug (a 400 problem names an unknown)."""
+    by_slug = Attribute.objects.in_bulk([item["attribute"] for item in items], field_name="slug")
+    unknown = [item["attribute"] for item in items if item["attribute"] not in by_slug]
+    if unknown:
+        raise InvalidAttributeValue(
+            f"No attribute '{unknown[0]}'.",
+            errors={"attributes": [f"No attribute '{unknown[0]}'."]},
+        )
+    return [
+        attribute_services.TypeAttribute(
+            attribute=by_slug[item["attribute"]], variant_defining=item["variant_defining"]
+        )
+        for item in items
+    ]
+
+
+class ProductTypeListView(CatalogView):
+    permission_classes = [ProductTypePermissions]
+
+    @extend_schema(responses=ProductTypeSerializer(many=True), tags=["catalog"])
+    def get(self, request: Request) -> Response:
+        types = ProductType.objects.prefetch_related(
+            Prefetch(
+                "type_attributes",
+                queryset=ProductTypeAttribute.objects.select_related("attribute").order_by(
+                    "position", "id"
+                ),
+            )
+        ).order_by("name")
+        return Response(
+            [
+                {
+                    "slug": t.slug,
+                    "name": t.name,
+                    "attributes": [
+                        {"attribute": a.attribute.slug, "variant_defining": a.variant_defining}
+                        for a in t.type_attributes.all()
+                    ],
+                }
+                for t in types
+            ]
+        )
+
+    @extend_schema(
+        request=ProductTypeSerializer,
+        responses={201: ProductTypeSerializer},
+        tags=["catalog staff"],
+    )
+    def post(self, request: Request) -> Response:
+        data = validated(ProductTypeSerializer, request.data)
+        product_type = attribute_services.create_product_type(
+            name=data["name"], attributes=_type_attributes(data.get("attributes", []))
+        )
+        return Response(_product_type_answer(product_type), status=status.HTTP_201_CREATED)
+
+
+class ProductTypeDetailView(CatalogView):
+    permission_classes = [ProductTypePermissions]
+
+    @extend_schema(responses=ProductTypeSerializer, tags=["catalog"])
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(_product_type_answer(get_object_or_404(ProductType, slug=slug)))
+
+    @extend_schema(
+        request=ProductTypeSerializer, responses=ProductTypeSerializer, tags=["catalog staff"]
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        product_type = get_object_or_404(ProductType, slug=slug)
+        serializer = ProductTypeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        attributes = data.get("attributes")
+        attribute_services.update_product_type(
+            product_type=product_type,
+            name=data.get("name"),
+            attributes=None if attributes is None else _type_attributes(attributes),
+        )
+        return Response(_product_type_answer(product_type))
+
+    @extend_schema(responses={204: None}, tags=["catalog staff"])
+    def delete(self, request: Request, slug: str) -> Response:
+        attribute_services.delete_product_type(
+            product_type=get_object_or_404(ProductType, slug=slug)
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductAttributeValuesView(CatalogView):
+    """A product's attribute values and its variants' (staff: read and replace)."""
+
+    permission_classes = [ProductAttributePermissions]
+
+    @extend_schema(responses=ProductAttributeValuesSerializer, tags=["catalog staff"])
+    def get(self, request: Request, slug: str) -> Response:
+        product = get_object_or_404(Product, slug=slug)
+        return Response(attribute_services.attribute_values_of(product))
+
+    @extend_schema(
+        request=ProductAttributeValuesSerializer,
+        responses=ProductAttributeValuesSerializer,
+        tags=["catalog staff"],
+        description="Set the named attributes (others keep their values); all or nothing.",
+    )
+    def put(self, request: Request, slug: str) -> Response:
+        product = get_object_or_404(Product, slug=slug)
+        data = validated(ProductAttributeValuesSerializer, request.data)
+        variants = {v.sku: v for v in product.variants.filter(sku__in=list(data["variants"]))}
+        unknown = [sku for sku in data["variants"] if sku not in variants]
+        if unknown:
+            raise UnknownSku(
+                f"'{product.name}' has no variant {unknown[0]}.",
+                errors={"variants": [f"No variant {unknown[0]}."]},
+            )
+        with transaction.atomic():
+            attribute_services.set_attribute_values(product=product, values=data["product"])
+            for sku, values in data["variants"].items():
+                attribute_services.set_attribute_values(
+                    product=product, variant=variants[sku], values=values
+                )
+        return Response(attribute_services.attribute_values_of(product))

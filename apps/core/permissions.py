@@ -37,6 +37,12 @@ ROLES: dict[str, tuple[str, ...]] = {
             ("catalog", "productvariant"),
             ("catalog", "discount"),
             ("catalog", "review"),
+            ("catalog", "producttype"),
+            ("catalog", "producttypeattribute"),
+            ("catalog", "attribute"),
+            ("catalog", "attributevalue"),
+            ("catalog", "attributeassignment"),
+            ("catalog", "productimage"),
             ("cart", "voucher"),
             ("cart", "shippingmethod"),
         )

@@ -1,4 +1,5 @@
-"""Health, readiness, version and metrics endpoints; problem+json answers for unrouted API paths."""
+"""Health, readiness, version and metrics endpoints; problem+json answers for unrouted API paths;
+media files where no proxy or bucket serves them."""
 
 import logging
 import sys
@@ -10,9 +11,9 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import Resolver404, resolve
-from django.views import defaults
+from django.views import defaults, static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
@@ -97,6 +98,21 @@ def metrics(request: HttpRequest) -> HttpResponse:
         # 404, not 403: to outsiders the endpoint does not exist.
         return problem_response(status=404, code="not_found", detail="Not found.")
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+
+
+@require_GET
+def media(request: HttpRequest, path: str) -> HttpResponseBase:
+    """Serve a file of MEDIA_ROOT when MEDIA_SERVE is on (the demo, the tests); else 404.
+
+    In production nginx serves MEDIA_ROOT, or the bucket serves the files, before a request
+    gets here. Stored names are never reused (a new upload gets a new name), so a day of
+    caching is safe.
+    """
+    if not settings.MEDIA_SERVE or settings.MEDIA_BUCKET:
+        raise Http404("Media are not served by the application.")
+    response = static.serve(request, path, document_root=str(settings.MEDIA_ROOT))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @extend_schema(exclude=True)

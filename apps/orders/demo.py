@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.cart import services as cart_services
 from apps.cart.models import ShippingMethod
+from apps.catalog.associations import recompute_product_associations
 from apps.catalog.models import ProductVariant
 from apps.core.errors import DomainError
 from apps.orders.models import Order, OrderEvent
@@ -34,6 +35,8 @@ class DemoOrdersReport:
     fulfilled: int = 0
     cancelled: int = 0
     skipped: int = 0
+    # "Customers also bought" rows recomputed from the orders there are afterwards.
+    associations: int = 0
 
 
 def _shoppers() -> list[User]:
@@ -72,7 +75,8 @@ def _place(shopper: User, variants: list[ProductVariant], rng: random.Random) ->
 
 
 def seed_demo_orders(*, count: int = 80, days: int = 365, seed: int = 7) -> DemoOrdersReport:
-    """Place `count` demo orders spread over the last `days` days (none if some exist).
+    """Place `count` demo orders spread over the last `days` days (none if some exist), then
+    recompute the "customers also bought" lists from the orders there are.
 
     Payments go through the sandbox, whose webhook must be handed over in this process
     (SANDBOX_WEBHOOK_URL empty), as when no web server is running.
@@ -81,6 +85,7 @@ def seed_demo_orders(*, count: int = 80, days: int = 365, seed: int = 7) -> Demo
     shoppers = _shoppers()
     if Order.objects.filter(email__in=[s.email for s in shoppers]).exists() or not shoppers:
         report.skipped = count
+        report.associations = recompute_product_associations().rows
         return report
     rng = random.Random(seed)  # noqa: S311 - made-up demo data, not secrets
     variants = list(ProductVariant.objects.filter(is_active=True, stock__gte=20)[:300])
@@ -113,4 +118,5 @@ def seed_demo_orders(*, count: int = 80, days: int = 365, seed: int = 7) -> Demo
             cancel_order(order=order, actor=None, note="Changed my mind")
             report.cancelled += 1
         _backdate(order, now - timedelta(days=age))
+    report.associations = recompute_product_associations().rows
     return report

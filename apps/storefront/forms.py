@@ -68,6 +68,20 @@ class ProductFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", "Any tag")] + [(t["slug"], t["name"]) for t in tags]  # type: ignore[attr-defined]
 
+    def show_counts(self, facets: Mapping[str, Any]) -> None:
+        """Label the tag, rating and stock choices with how many products each would list."""
+        tags = {tag["slug"]: tag["count"] for tag in facets["tags"]}
+        self.fields["tag"].choices = [  # type: ignore[attr-defined]
+            (slug, f"{name} ({tags.get(slug, 0)})") if slug else (slug, name)
+            for slug, name in self.fields["tag"].choices  # type: ignore[attr-defined]
+        ]
+        ratings = {str(r["min"]): r["count"] for r in facets["ratings"]}
+        self.fields["rating_min"].choices = [  # type: ignore[attr-defined]
+            (value, f"{label} ({ratings[value]})") if value in ratings else (value, label)
+            for value, label in RATING_CHOICES
+        ]
+        self.fields["in_stock"].label = f"In stock only ({facets['in_stock']})"
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         low, high = cleaned.get("price_min"), cleaned.get("price_max")

@@ -28,6 +28,7 @@ from apps.catalog import selectors as catalog_selectors
 from apps.catalog import services as catalog_services
 from apps.catalog.cache import get_catalog_version
 from apps.catalog.errors import ReviewExists
+from apps.catalog.facets import AttributeFilter, parse_attribute_filters
 from apps.catalog.models import Product
 from apps.core.errors import DomainError, InvalidTransition, NotFound
 from apps.core.throttling import ScopedRateThrottle
@@ -64,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 12
 REVIEWS_PAGE_SIZE = 10
+RELATED_LIMIT = 4
 ORDERS_PAGE_SIZE = 20
 
 
@@ -126,6 +128,15 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _attribute_filters(request: HttpRequest) -> tuple[AttributeFilter, ...]:
+    """Return the page's `attr.*` filters; a bad one is reported and the others dropped."""
+    try:
+        return parse_attribute_filters(dict(request.GET.lists()))
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return ()
+
+
 def _product_list(
     request: HttpRequest, *, template: str, category: str | None, extra: dict[str, Any]
 ) -> HttpResponse:
@@ -134,28 +145,40 @@ def _product_list(
         form.is_valid()  # invalid fields are shown next to their input and left out below
     arguments = form.selector_arguments()
     ordering, cursor = arguments.pop("ordering"), arguments.pop("cursor")
+    attributes = _attribute_filters(request)
+    filters = catalog_selectors.ProductFilters(
+        category=category, attributes=attributes, **arguments
+    )
     status = 200
     try:
         page = catalog_selectors.list_products(
-            filters=catalog_selectors.ProductFilters(category=category, **arguments),
-            ordering=ordering,
-            cursor=cursor,
-            page_size=PAGE_SIZE,
+            filters=filters, ordering=ordering, cursor=cursor, page_size=PAGE_SIZE
         )
+        facets: dict[str, Any] | None = catalog_selectors.product_facets(filters=filters)
     except DomainError as exc:  # a stale or edited cursor, a tag that is gone
         messages.error(request, exc.detail)
         page, status = {"results": [], "next_cursor": None, "previous_cursor": None}, 400
-    kept = {key: value for key, value in request.GET.items() if key != "cursor" and value}
+        facets = None
+    if facets is not None:
+        form.show_counts(facets)
+    # Every value of every parameter (attributes may repeat), in the order given.
+    kept = [(k, v) for k, values in request.GET.lists() for v in values if k != "cursor" and v]
+
+    def link(**changes: str) -> str:
+        return "?" + urlencode([*kept, *changes.items()])
+
     context = {
         **extra,
         "form": form,
         "page": page,
-        "query_key": urlencode(sorted({**kept, "cursor": cursor or ""}.items())),
-        "next_url": "?" + urlencode({**kept, "cursor": page["next_cursor"]})
-        if page["next_cursor"]
-        else None,
-        "previous_url": "?" + urlencode({**kept, "cursor": page["previous_cursor"]})
-        if page["previous_cursor"]
+        "facets": facets,
+        "query_key": urlencode(sorted([*kept, ("cursor", cursor or "")])),
+        "next_url": link(cursor=page["next_cursor"]) if page["next_cursor"] else None,
+        "previous_url": link(cursor=page["previous_cursor"]) if page["previous_cursor"] else None,
+        # A corrected search, under the same filters (only ever set when a search found nothing).
+        "did_you_mean_url": "?"
+        + urlencode([("q", page["did_you_mean"]), *[(k, v) for k, v in kept if k != "q"]])
+        if page.get("did_you_mean")
         else None,
         "catalog_key": _catalog_key(),
         "catalog_ttl": settings.CATALOG_CACHE_TIMEOUT,
@@ -207,6 +230,10 @@ def _render_product(
     context = {
         "product": product,
         "reviews": reviews,
+        # Read only when its page fragment is not cached already (the template asks).
+        "related": SimpleLazyObject(
+            lambda: catalog_selectors.related_products(slug=slug, limit=RELATED_LIMIT)
+        ),
         "add_form": add_form or AddToCartForm(variants=product["variants"]),
         "review_form": review_form or ReviewForm(),
         "catalog_key": _catalog_key(),
@@ -289,6 +316,9 @@ def _render_cart(
 ) -> HttpResponse:
     cart = cart_session.existing_cart(request)
     data = cart_selectors.cart_data(cart)
+    pictures = catalog_selectors.variant_images(skus=[line["sku"] for line in data["lines"]])
+    for line in data["lines"]:
+        line["image"] = pictures.get(line["sku"])
     methods = cart_selectors.list_shipping_methods()
     chosen = data["shipping_method"]["id"] if data["shipping_method"] else None
     context = {

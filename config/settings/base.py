@@ -11,6 +11,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
 from apps.core.logging import build_logging_config
+from apps.core.storage import media_origin
 
 # Lets Django's generic classes be subscripted at runtime (QuerySet[User], ModelAdmin[User]).
 django_stubs_ext.monkeypatch()
@@ -174,10 +175,15 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
 # max-age of anonymous catalog GETs, for browsers, nginx and CDNs.
 CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=60)
+# "Customers also bought": orders of the last N days count; each product keeps its top K.
+RELATED_PRODUCTS_WINDOW_DAYS = env.int("RELATED_PRODUCTS_WINDOW_DAYS", default=365)
+RELATED_PRODUCTS_TOP_K = env.int("RELATED_PRODUCTS_TOP_K", default=12)
 
 # Checkout: tax, limits and time windows.
 TAX_RATE = Decimal(env.str("TAX_RATE", default="0.20"))
 PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=True)
+# The tax's name next to prices: "incl. 20% VAT".
+TAX_LABEL = env.str("TAX_LABEL", default="VAT")
 CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
 CART_STALE_DAYS = env.int("CART_STALE_DAYS", default=30)
@@ -236,6 +242,10 @@ MEDIA_STORAGE: dict[str, Any] = (
             "default_acl": None,  # the bucket's policy decides
             "file_overwrite": False,
             "querystring_auth": env.bool("MEDIA_SIGNED_URLS", default=True),
+            # "http:" only where the custom domain is served without TLS (compose on localhost).
+            "url_protocol": env.str("MEDIA_URL_PROTOCOL", default="https:"),
+            # "path" for MinIO and other services without a DNS name per bucket.
+            "addressing_style": env.str("MEDIA_ADDRESSING_STYLE", default="") or None,
         },
     }
     if MEDIA_BUCKET
@@ -245,6 +255,21 @@ STORAGES = {
     "default": MEDIA_STORAGE,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Where browsers fetch media from, when not this site (the Content-Security-Policy allows it).
+MEDIA_ORIGIN = env.str("MEDIA_ORIGIN", default=media_origin(MEDIA_STORAGE))
+# Django serves MEDIA_ROOT itself (the demo and the tests); in production nginx or the bucket do.
+MEDIA_SERVE = env.bool("MEDIA_SERVE", default=False)
+
+# Product images: the largest upload (bytes; checked before the file is read) and picture
+# (pixels; a decompression bomb is refused before it is decoded), and the widths, in pixels,
+# of the thumbnails made after an upload (never wider than the original).
+PRODUCT_IMAGE_MAX_BYTES = env.int("PRODUCT_IMAGE_MAX_BYTES", default=10 * 1024 * 1024)
+PRODUCT_IMAGE_MAX_PIXELS = env.int("PRODUCT_IMAGE_MAX_PIXELS", default=40_000_000)
+PRODUCT_IMAGE_WIDTHS = (160, 320, 640, 1280)
+# Request bodies: form fields and JSON at most 2.5 MB; an upload bigger than
+# FILE_UPLOAD_MAX_MEMORY_SIZE is streamed to a temporary file rather than held in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
@@ -322,6 +347,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "apps.orders.models.OrderStatus",
         "PaymentStatusEnum": "apps.payments.models.PaymentStatus",
+        "SuggestionKindEnum": "apps.catalog.serializers.SUGGESTION_KINDS",
+        "RelatedReasonEnum": "apps.catalog.selectors.RELATED_REASONS",
+        "AttributeKindEnum": "apps.catalog.models.AttributeKind",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # Serve Swagger UI and Redoc from our own static files: no CDN at run time.
@@ -388,6 +416,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "reports.daily_sales_report",
         "schedule": crontab(hour=0, minute=30),
     },
+    # Thumbnails of product images whose task was lost (broker down at upload, worker died).
+    "make-missing-image-renditions": {
+        "task": "catalog.make_missing_renditions",
+        "schedule": 15 * 60,
+    },
+    # "Customers also bought", from the orders up to last night, before the morning traffic.
+    "recompute-product-associations": {
+        "task": "catalog.recompute_product_associations",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -405,7 +443,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *([MEDIA_ORIGIN] if MEDIA_ORIGIN else [])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -32,6 +32,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default="")
 CELERY_TASK_ALWAYS_EAGER = True
+# The live server of the browser tests serves uploaded files (MEDIA_ROOT is a temp dir).
+MEDIA_SERVE = True
 CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True
 # Tests hand sandbox webhooks over in-process; the end-to-end tests point it at a live server.

@@ -315,6 +315,10 @@ def product_form_data(category: Category, **overrides) -> dict:
         "discounts-INITIAL_FORMS": "0",
         "discounts-MIN_NUM_FORMS": "0",
         "discounts-MAX_NUM_FORMS": "1000",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "images-MIN_NUM_FORMS": "0",
+        "images-MAX_NUM_FORMS": "1000",
     }
     return data | overrides
 
@@ -326,6 +330,7 @@ def test_add_form_renders_with_inlines(admin_client):
     assert {formset.formset.prefix for formset in response.context["inline_admin_formsets"]} == {
         "variants",
         "discounts",
+        "images",
     }
     content = response.content.decode()
     assert "selectfilter" in content.lower()  # tags use the two-box filter widget

@@ -1,6 +1,7 @@
 """CSV import and export of products and variants, and the import/export commands."""
 
 import csv
+import json
 from decimal import Decimal
 from io import StringIO
 
@@ -8,6 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 
+from apps.catalog import attributes
+from apps.catalog.attributes import attribute_values_of
 from apps.catalog.cache import get_catalog_version
 from apps.catalog.csv_io import (
     COLUMNS,
@@ -47,6 +50,9 @@ def row(**cells: str) -> dict[str, str]:
         "currency": "EUR",
         "stock": "5",
         "variant_is_active": "true",
+        "product_type": "",
+        "attributes": "",
+        "variant_attributes": "",
         **cells,
     }
 
@@ -337,7 +343,7 @@ def test_reports_a_row_with_the_wrong_number_of_fields(shirts):
     report = import_csv(text)
 
     assert report.created == 1
-    assert report.errors == [RowError(3, "expected 15 fields as in the header, found 2")]
+    assert report.errors == [RowError(3, "expected 18 fields as in the header, found 2")]
 
 
 def test_a_row_the_database_refuses_is_rolled_back_whole(shirts, monkeypatch):
@@ -515,6 +521,9 @@ def test_export_writes_one_row_per_variant_by_slug_then_position(catalog):
         "currency": "EUR",
         "stock": "0",
         "variant_is_active": "false",
+        "product_type": "",
+        "attributes": "",
+        "variant_attributes": "",
     }
     assert rows[0]["tags"] == "Odd_Slug"
     assert rows[0]["is_active"] == "false"
@@ -635,3 +644,85 @@ def test_export_command_writes_a_file_that_imports_back(catalog, tmp_path):
     assert "3/3" in err
     with path.open(newline="", encoding="utf-8") as file:
         assert import_products_csv(file=file) == ImportReport(unchanged=3)
+
+
+# --- Attributes -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shoe_type():
+    colour = attributes.create_attribute(name="Colour", kind="choice", values=["Black"])
+    size = attributes.create_attribute(name="Size", kind="choice")
+    material = attributes.create_attribute(name="Material", kind="multi_choice")
+    weight = attributes.create_attribute(name="Weight", kind="number", unit="g")
+    return attributes.create_product_type(
+        name="Shoes",
+        attributes=[
+            attributes.TypeAttribute(colour, variant_defining=True),
+            attributes.TypeAttribute(size, variant_defining=True),
+            attributes.TypeAttribute(material),
+            attributes.TypeAttribute(weight),
+        ],
+    )
+
+
+def attribute_rows() -> tuple[dict[str, str], dict[str, str]]:
+    common = {
+        "product_slug": "chelsea",
+        "product_name": "Chelsea Boot",
+        "product_type": "shoes",
+        "attributes": '{"material": "Leather|Suede", "weight": "820"}',
+    }
+    return (
+        row(**common, sku="CH-42", variant_attributes='{"colour": "Black", "size": "42"}'),
+        row(**common, sku="CH-43", variant_attributes='{"colour": "Tan", "size": "43"}'),
+    )
+
+
+def test_import_sets_type_and_attributes_creating_missing_choices(shoe_type):
+    CategoryFactory.create(slug="shirts")
+    report = import_csv(csv_text(*attribute_rows()))
+    assert report.errors == []
+    assert report.created == 2
+    product = Product.objects.get(slug="chelsea")
+    assert product.product_type == shoe_type
+    assert attribute_values_of(product) == {
+        "product": {"material": "Leather|Suede", "weight": "820"},
+        "variants": {
+            "CH-42": {"colour": "Black", "size": "42"},
+            "CH-43": {"colour": "Tan", "size": "43"},
+        },
+    }
+
+
+def test_attributes_export_and_import_back_unchanged(shoe_type):
+    CategoryFactory.create(slug="shirts")
+    import_csv(csv_text(*attribute_rows()))
+    exported = export_csv()
+    rows = list(csv.DictReader(StringIO(exported)))
+    assert rows[0]["product_type"] == "shoes"
+    assert json.loads(rows[0]["attributes"]) == {"material": "Leather|Suede", "weight": "820"}
+    assert json.loads(rows[1]["variant_attributes"]) == {"colour": "Tan", "size": "43"}
+    again = import_csv(exported)
+    assert (again.created, again.updated, again.unchanged, again.errors) == (0, 0, 2, [])
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        ({"product_type": "bags"}, "unknown product_type 'bags'"),
+        ({"attributes": "[1, 2]"}, "attributes must be a JSON object"),
+        ({"attributes": "{nope"}, "attributes is not valid JSON"),
+        ({"attributes": '{"weight": "heavy"}'}, "attribute 'weight': 'heavy' is not a number"),
+        ({"attributes": '{"colour": "Black"}'}, "attribute 'colour': 'Colour' is set on each"),
+        ({"variant_attributes": '{"heel": "2"}'}, "attribute 'heel': Products of this type"),
+    ],
+)
+def test_bad_attribute_cells_reject_the_row_and_write_none_of_it(shoe_type, cells, reason):
+    CategoryFactory.create(slug="shirts")
+    first, _ = attribute_rows()
+    report = import_csv(csv_text({**first, **cells}))
+    assert len(report.errors) == 1
+    assert report.errors[0].line == 2
+    assert reason in report.errors[0].reason
+    assert not Product.objects.filter(slug="chelsea").exists()

@@ -202,7 +202,7 @@ def test_refreshes_planner_statistics_after_a_load_on_postgresql():
     if connection.vendor == "postgresql":
         assert analyzed == [
             'ANALYZE "catalog_product", "catalog_productvariant", "catalog_product_tags", '
-            '"catalog_review"'
+            '"catalog_review", "catalog_attributeassignment", "catalog_productimage"'
         ]
     else:
         assert analyzed == []

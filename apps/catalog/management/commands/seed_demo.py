@@ -12,8 +12,8 @@ from apps.catalog.management.progress import ProgressBar
 
 class Command(BaseCommand):
     help = (
-        "Create a demo catalog: categories, tags, products with variants, discounts and reviews "
-        "by demo shoppers. Re-running adds only what is missing."
+        "Create a demo catalog: categories, tags, products with variants and pictures, discounts "
+        "and reviews by demo shoppers. Re-running adds only what is missing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,13 +24,26 @@ class Command(BaseCommand):
             "--seed", type=int, default=42, help="Seed of the generated content (default: 42)."
         )
         parser.add_argument(
+            "--no-images",
+            action="store_false",
+            dest="images",
+            help="Seed products without pictures.",
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Seed even though DEBUG is off (never on a real shop).",
         )
 
     def handle(
-        self, *args: Any, products: int, seed: int, force: bool, verbosity: int, **options: Any
+        self,
+        *args: Any,
+        products: int,
+        seed: int,
+        force: bool,
+        images: bool,
+        verbosity: int,
+        **options: Any,
     ) -> None:
         if not settings.DEBUG and not force:
             raise CommandError(
@@ -41,13 +54,16 @@ class Command(BaseCommand):
             raise CommandError("--products must be zero or more.")
         started = time.monotonic()
         with ProgressBar(self.stderr, enabled=verbosity > 0) as progress:
-            report = seed_demo_catalog(products=products, seed=seed, progress=progress)
+            report = seed_demo_catalog(
+                products=products, seed=seed, progress=progress, images=images
+            )
         elapsed = time.monotonic() - started
         self.stdout.write(f"Seeded the demo catalog in {elapsed:.1f} s:")
         rows = [
             ("products", f"{report.products:,} created, {report.existing_products:,} were there"),
             ("variants", f"{report.variants:,} created"),
             ("reviews", f"{report.reviews:,} created"),
+            ("images", f"{report.images:,} created ({report.pictures_drawn:,} pictures drawn)"),
             ("categories", f"{report.categories:,} created"),
             ("tags", f"{report.tags:,} created"),
             ("customers", f"{report.customers:,} created"),

@@ -30,8 +30,9 @@ class Command(BaseCommand):
         report = seed_demo_orders(count=orders, days=days)
         if report.placed == 0:
             self.stdout.write("Demo orders exist already (or no demo shoppers): nothing placed.")
-            return
-        self.stdout.write(
-            f"Demo orders: {report.placed} placed, {report.paid} paid, "
-            f"{report.fulfilled} fulfilled, {report.cancelled} cancelled."
-        )
+        else:
+            self.stdout.write(
+                f"Demo orders: {report.placed} placed, {report.paid} paid, "
+                f"{report.fulfilled} fulfilled, {report.cancelled} cancelled."
+            )
+        self.stdout.write(f"Customers also bought: {report.associations} associations.")
