@@ -1,7 +1,9 @@
 """The catalog cache: answers stored under a catalog version that every catalog write bumps.
 
 Keys look like `catalog:v42:products:<hash of the query>`. A write bumps the version once its
-transaction commits, so every older key is unreachable at once and no key can be missed. When
+transaction commits, so every older key is unreachable at once and no key can be missed.
+Answers too costly to compute in a request after every write (`cached_or_stale`) are also
+kept under `catalog:latest:…`, and served for a while as a task computes the current one. When
 the cache is unreachable (django-redis is set to ignore errors), reads fall through to the
 database and nothing is stored.
 """
@@ -9,6 +11,7 @@ database and nothing is stored.
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
@@ -21,6 +24,8 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 VERSION_KEY = "catalog:version"
+# How long one caller has to enqueue the refresh of a stale answer before another may.
+REFRESH_CLAIM_SECONDS = 60
 T = TypeVar("T")
 
 
@@ -48,13 +53,30 @@ def bump_catalog_version_on_commit() -> None:
     transaction.on_commit(bump_catalog_version, robust=True)
 
 
+def _digest(parts: tuple[object, ...]) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() if parts else ""
+
+
 def catalog_key(name: str, *parts: object) -> str | None:
     """Return the versioned cache key for an answer, or None without a reachable cache."""
     version = get_catalog_version()
     if version is None:
         return None
-    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest() if parts else ""
-    return f"catalog:v{version}:{name}:{digest}"
+    return f"catalog:v{version}:{name}:{_digest(parts)}"
+
+
+def _latest_key(name: str, parts: tuple[object, ...]) -> str:
+    """Return the key of the last answer stored for (`name`, `parts`), whatever its version."""
+    return f"catalog:latest:{name}:{_digest(parts)}"
+
+
+def _lifetime(value: T, expires_at: Callable[[T], datetime | None] | datetime | None) -> int:
+    """Return how many seconds an answer may be served as current (0 or less: not at all)."""
+    until = expires_at(value) if callable(expires_at) else expires_at
+    ttl: int = settings.CATALOG_CACHE_TIMEOUT
+    if until is not None:
+        ttl = min(ttl, math.ceil((until - timezone.now()).total_seconds()))
+    return ttl
 
 
 def cached(
@@ -74,10 +96,66 @@ def cached(
     value = cache.get(key)
     if value is None:
         value = compute()
-        until = expires_at(value) if callable(expires_at) else expires_at
-        ttl = settings.CATALOG_CACHE_TIMEOUT
-        if until is not None:
-            ttl = min(ttl, math.ceil((until - timezone.now()).total_seconds()))
+        ttl = _lifetime(value, expires_at)
         if ttl > 0:
             cache.set(key, value, timeout=ttl)
     return value
+
+
+def store_current(
+    name: str,
+    *parts: object,
+    compute: Callable[[], T],
+    expires_at: Callable[[T], datetime | None] | datetime | None = None,
+) -> T:
+    """Compute the answer for (`name`, `parts`) and store it as current and as the latest."""
+    key = catalog_key(name, *parts)
+    value = compute()
+    if key is None:
+        return value
+    ttl = _lifetime(value, expires_at)
+    if ttl > 0:
+        cache.set(key, value, timeout=ttl)
+    cache.set(
+        _latest_key(name, parts), (time.time(), value), timeout=settings.CATALOG_STALE_SECONDS
+    )
+    return value
+
+
+def cached_or_stale(
+    name: str,
+    *parts: object,
+    compute: Callable[[], T],
+    refresh: Callable[[], object],
+    expires_at: Callable[[T], datetime | None] | datetime | None = None,
+) -> T:
+    """Return the answer for (`name`, `parts`) as `cached` does, but serve the previous one
+    while the current one is computed in the background.
+
+    For answers too costly to compute in a request after every catalog write (the facet
+    counts of a large catalog): when the current version has no answer but one computed at
+    most CATALOG_STALE_SECONDS ago exists, that one is returned and `refresh()` (which
+    enqueues a task calling `store_current`) is called by one caller per version and key;
+    where tasks run eagerly the fresh answer is returned at once. With no recent answer, or if
+    enqueueing fails, it is computed here.
+    """
+    key = catalog_key(name, *parts)
+    if key is None:
+        return compute()
+    latest_key = _latest_key(name, parts)
+    found = cache.get_many([key, latest_key])
+    if key in found:
+        return found[key]
+    latest = found.get(latest_key)
+    if latest is None or time.time() - latest[0] > settings.CATALOG_STALE_SECONDS:
+        return store_current(name, *parts, compute=compute, expires_at=expires_at)
+    if cache.add(f"{key}:refreshing", 1, timeout=REFRESH_CLAIM_SECONDS):
+        try:
+            refresh()
+        except Exception:  # the broker is down: answer from the database, as `cached` would
+            logger.warning("Could not enqueue the refresh of %s; computing it here", key)
+            return store_current(name, *parts, compute=compute, expires_at=expires_at)
+        fresh = cache.get(key)  # stored already when the task ran eagerly
+        if fresh is not None:
+            return fresh
+    return latest[1]

@@ -31,7 +31,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from apps.catalog import spelling
-from apps.catalog.cache import cached
+from apps.catalog.cache import cached, cached_or_stale, store_current
 from apps.catalog.errors import UnknownFilterValue
 from apps.catalog.facets import (
     AttributeFilter,
@@ -865,6 +865,10 @@ def _number(value: Decimal | None) -> str | None:
     return None if value is None else f"{value.normalize():f}"
 
 
+# A LIMIT no list reaches: an optimisation fence for PostgreSQL (see `_summary`).
+UNBOUNDED = 10**12
+
+
 def _summary(filters: ProductFilters, discounts: DiscountMap) -> dict[str, Any]:
     """Return the total, the in-stock and per-rating counts and the price range, in one query.
 
@@ -892,7 +896,11 @@ def _summary(filters: ProductFilters, discounts: DiscountMap) -> dict[str, Any]:
         aggregates[f"rating_{threshold}"] = Count(
             "pk", filter=everything & price & stock & Q(average_rating__gte=threshold)
         )
-    row = _filtered_cards(base, discounts).order_by().aggregate(**aggregates)
+    # The LIMIT keeps PostgreSQL from flattening the inner query, which would repeat each
+    # card annotation's subquery once per aggregate reading it (the rating's five times):
+    # 3.4 s -> 2.2 s over 100,000 products.
+    listed = _filtered_cards(base, discounts).order_by()[:UNBOUNDED]
+    row = listed.aggregate(**aggregates)
     currency = settings.DEFAULT_CURRENCY
     low, high = row["price_low"], row["price_high"]
     return {
@@ -957,6 +965,24 @@ def _category_facet(filters: ProductFilters, discounts: DiscountMap) -> list[dic
     return facet
 
 
+def _compute_facets(filters: ProductFilters, discounts: DiscountMap) -> dict[str, Any]:
+    attributes = filterable_attributes()
+    chosen = {item.slug: item for item in filters.attributes}
+    counts = _attribute_counts(filters, discounts, [a["id"] for a in attributes])
+    for slug in chosen:
+        attribute = next(a for a in attributes if a["slug"] == slug)
+        others = tuple(item for item in filters.attributes if item.slug != slug)
+        own = _attribute_counts(replace(filters, attributes=others), discounts, [attribute["id"]])
+        counts = {k: v for k, v in counts.items() if k[0] != attribute["id"]} | own
+    facets = [_attribute_facet(a, counts, chosen.get(a["slug"])) for a in attributes]
+    return {
+        **_summary(filters, discounts),
+        "categories": _category_facet(filters, discounts),
+        "tags": _tag_facet(filters, discounts),
+        "attributes": [facet for facet in facets if facet is not None],
+    }
+
+
 def product_facets(*, filters: ProductFilters) -> dict[str, Any]:
     """Return the facets of a product list: counts per value of each filterable attribute, per
     tag and sub-category, per rating threshold, in stock, and the price range.
@@ -964,30 +990,80 @@ def product_facets(*, filters: ProductFilters) -> dict[str, Any]:
     Counts are computed in SQL in a fixed number of queries: one for every attribute at once,
     one each for tags, categories and the summary, plus one per attribute being filtered by
     (its values are counted without its own filter, so choosing a second value of the same
-    attribute shows what it would add). Cached under the catalog version.
+    attribute shows what it would add). Cached under the catalog version; after a catalog
+    write, counts computed at most CATALOG_STALE_SECONDS ago are served while the
+    `catalog.refresh_product_facets` task computes the new ones (on a large catalog they take
+    seconds: a request after every write should not wait for them).
 
     Raises:
         UnknownFilterValue: the category or tag filter names nothing.
     """
     discounts = get_discount_map()
+    payload = filters_payload(filters)
+    return cached_or_stale(
+        "facets",
+        payload,
+        compute=lambda: _compute_facets(filters, discounts),
+        refresh=lambda: _enqueue_facets_refresh(payload),
+        expires_at=discounts.next_change,
+    )
 
-    def compute() -> dict[str, Any]:
-        attributes = filterable_attributes()
-        chosen = {item.slug: item for item in filters.attributes}
-        counts = _attribute_counts(filters, discounts, [a["id"] for a in attributes])
-        for slug in chosen:
-            attribute = next(a for a in attributes if a["slug"] == slug)
-            others = tuple(item for item in filters.attributes if item.slug != slug)
-            own = _attribute_counts(
-                replace(filters, attributes=others), discounts, [attribute["id"]]
-            )
-            counts = {k: v for k, v in counts.items() if k[0] != attribute["id"]} | own
-        facets = [_attribute_facet(a, counts, chosen.get(a["slug"])) for a in attributes]
-        return {
-            **_summary(filters, discounts),
-            "categories": _category_facet(filters, discounts),
-            "tags": _tag_facet(filters, discounts),
-            "attributes": [facet for facet in facets if facet is not None],
+
+def _enqueue_facets_refresh(payload: dict[str, Any]) -> None:
+    from apps.catalog import tasks  # tasks import the selectors
+
+    tasks.refresh_product_facets.delay(payload)
+
+
+def refresh_product_facets(*, filters: ProductFilters) -> dict[str, Any]:
+    """Compute a list's facets and store them as current (the task behind `product_facets`)."""
+    discounts = get_discount_map()
+    return store_current(
+        "facets",
+        filters_payload(filters),
+        compute=lambda: _compute_facets(filters, discounts),
+        expires_at=discounts.next_change,
+    )
+
+
+def filters_payload(filters: ProductFilters) -> dict[str, Any]:
+    """Return `filters` as JSON-safe data (a task's argument, a cache key's part)."""
+    data = asdict(filters)
+    for name in ("price_min", "price_max", "rating_min"):
+        if data[name] is not None:
+            data[name] = str(data[name])
+    data["attributes"] = [
+        {
+            "slug": item.slug,
+            "values": list(item.values),
+            "minimum": None if item.minimum is None else str(item.minimum),
+            "maximum": None if item.maximum is None else str(item.maximum),
         }
+        for item in filters.attributes
+    ]
+    return data
 
-    return cached("facets", asdict(filters), compute=compute, expires_at=discounts.next_change)
+
+def filters_from_payload(data: dict[str, Any]) -> ProductFilters:
+    """Return the filters that `filters_payload` turned into `data`."""
+
+    def number(value: str | None) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+    return ProductFilters(
+        **{k: v for k, v in data.items() if k not in {"price_min", "price_max", "rating_min"}}
+        | {
+            "price_min": number(data["price_min"]),
+            "price_max": number(data["price_max"]),
+            "rating_min": number(data["rating_min"]),
+            "attributes": tuple(
+                AttributeFilter(
+                    slug=item["slug"],
+                    values=tuple(item["values"]),
+                    minimum=number(item["minimum"]),
+                    maximum=number(item["maximum"]),
+                )
+                for item in data["attributes"]
+            ),
+        }
+    )

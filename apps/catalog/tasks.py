@@ -1,8 +1,9 @@
 """Background jobs for the catalog: "customers also bought" associations, the thumbnails of
-uploaded product images and their sweep."""
+uploaded product images and their sweep, and facet counts after a catalog write."""
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from botocore.exceptions import BotoCoreError  # type: ignore[import-untyped]
 from celery import shared_task
@@ -112,3 +113,23 @@ def make_missing_renditions(*, older_than_minutes: int = 10) -> int:
     if missing:
         logger.warning("Re-enqueued thumbnails of %d product images", len(missing))
     return len(missing)
+
+
+@shared_task(
+    name="catalog.refresh_product_facets", acks_late=True, soft_time_limit=60, time_limit=90
+)
+def refresh_product_facets(filters: dict[str, Any]) -> bool:
+    """Compute a product list's facet counts and store them as current; False when its
+    filters no longer name an existing category or tag (nothing to store).
+
+    Enqueued by `selectors.product_facets` when it serves the counts of before a catalog
+    write. Safe to run again: it stores the answer for the catalog version it reads.
+    """
+    from apps.catalog import selectors
+    from apps.catalog.errors import UnknownFilterValue
+
+    try:
+        selectors.refresh_product_facets(filters=selectors.filters_from_payload(filters))
+    except UnknownFilterValue:
+        return False
+    return True

@@ -173,6 +173,9 @@ LOGIN_REDIRECT_URL = "storefront:account"
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
 # Seconds a cached catalog answer lives at most (a write invalidates it at once anyway).
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
+# Facet counts after a catalog write: the previous ones are served while a task computes the
+# new ones, if they were computed at most this many seconds ago (else the request does it).
+CATALOG_STALE_SECONDS = env.int("CATALOG_STALE_SECONDS", default=900)
 # max-age of anonymous catalog GETs, for browsers, nginx and CDNs.
 CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=60)
 # "Customers also bought": orders of the last N days count; each product keeps its top K.

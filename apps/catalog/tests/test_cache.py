@@ -1,4 +1,5 @@
-"""The catalog cache: a version every write bumps, answers stored under it, outages survived."""
+"""The catalog cache: a version every write bumps, answers stored under it, stale answers
+served while a task refreshes them, outages survived."""
 
 from datetime import timedelta
 
@@ -11,8 +12,10 @@ from apps.catalog.cache import (
     bump_catalog_version,
     bump_catalog_version_on_commit,
     cached,
+    cached_or_stale,
     catalog_key,
     get_catalog_version,
+    store_current,
 )
 from apps.catalog.tests.test_api_support import UNREACHABLE_REDIS
 
@@ -129,3 +132,96 @@ def test_an_unreachable_cache_falls_through_to_computing(settings):
     assert cached("thing", compute=compute) == "answer"
     assert compute.calls == 2
     bump_catalog_version()  # does not raise
+
+
+# --- Stale while a task refreshes ------------------------------------------------------------
+
+
+class Refresh:
+    """A refresh that counts its calls; `eager` stores the new answer at once, as a task run
+    eagerly does; `fails` raises as enqueueing does when the broker is down."""
+
+    def __init__(self, compute: Counter, *, eager: bool = False, fails: bool = False) -> None:
+        self.calls = 0
+        self.compute, self.eager, self.fails = compute, eager, fails
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.fails:
+            raise ConnectionError("broker unreachable")
+        if self.eager:
+            store_current("facets", 1, compute=self.compute)
+
+
+def test_after_a_write_the_previous_answer_is_served_and_one_refresh_enqueued():
+    compute = Counter("before")
+    refresh = Refresh(compute)
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "before"
+    assert (compute.calls, refresh.calls) == (1, 0)  # the first answer: computed here
+
+    bump_catalog_version()
+    compute.value = "after"
+
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "before"
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "before"
+    assert (compute.calls, refresh.calls) == (1, 1)  # one refresh for every caller
+
+    store_current("facets", 1, compute=compute)  # what the task does
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "after"
+    assert (compute.calls, refresh.calls) == (2, 1)
+    assert cached_or_stale("facets", 2, compute=compute, refresh=refresh) == "after"
+    assert compute.calls == 3  # other parts have answers of their own
+
+
+def test_an_eager_refresh_answers_with_the_new_answer_at_once():
+    compute = Counter("before")
+    refresh = Refresh(compute, eager=True)
+    cached_or_stale("facets", 1, compute=compute, refresh=refresh)
+    bump_catalog_version()
+    compute.value = "after"
+
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "after"
+    assert (compute.calls, refresh.calls) == (2, 1)
+
+
+def test_an_answer_older_than_the_stale_limit_is_computed_in_the_request(time_machine, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.CATALOG_STALE_SECONDS = 900
+    time_machine.move_to(timezone.now(), tick=False)
+    compute = Counter("before")
+    refresh = Refresh(compute)
+    cached_or_stale("facets", 1, compute=compute, refresh=refresh)
+    time_machine.shift(899)
+    bump_catalog_version()
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "before"
+
+    time_machine.shift(2)
+    bump_catalog_version()
+    compute.value = "after"
+
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "after"
+    assert (compute.calls, refresh.calls) == (2, 1)
+
+
+def test_when_the_refresh_cannot_be_enqueued_the_request_computes_it(caplog):
+    compute = Counter("before")
+    refresh = Refresh(compute, fails=True)
+    cached_or_stale("facets", 1, compute=compute, refresh=refresh)
+    bump_catalog_version()
+    compute.value = "after"
+
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "after"
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "after"
+    assert (compute.calls, refresh.calls) == (2, 1)
+    assert "Could not enqueue the refresh" in caplog.text
+
+
+def test_an_unreachable_cache_computes_stale_answers_every_time(settings):
+    settings.CACHES = UNREACHABLE_REDIS
+    compute = Counter()
+    refresh = Refresh(compute)
+
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "answer"
+    assert cached_or_stale("facets", 1, compute=compute, refresh=refresh) == "answer"
+    assert store_current("facets", 1, compute=compute) == "answer"
+    assert (compute.calls, refresh.calls) == (3, 0)

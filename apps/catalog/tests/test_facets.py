@@ -1,5 +1,6 @@
 """Attribute filters and facet counts of product lists: semantics, API, errors, query budget."""
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -8,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from apps.catalog import selectors
+from apps.catalog import selectors, tasks
+from apps.catalog.cache import bump_catalog_version
 from apps.catalog.errors import UnknownFilterValue
 from apps.catalog.facets import AttributeFilter, attribute_query, parse_attribute_filters
 from apps.catalog.models import Attribute, ProductVariant
@@ -288,6 +290,62 @@ def grow(shop: Shop, count: int) -> None:
     for n in range(count):
         product = shop.product(f"more-{n}", shop.boots, [("black", "44", 2), ("white", "43", 1)])
         shop.own(product, weight=str(400 + n), waterproof=n % 2 == 0)
+
+
+def test_after_a_write_the_old_counts_are_served_until_the_task_refreshes_them(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueued: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.refresh_product_facets, "delay", enqueued.append)
+    query = {"category": "shoes", "attr.colour": ["black"]}
+    before = facets(**query)
+    assert values_of(before, "size") == {"42": 1, "43": 2}
+    assert enqueued == []
+
+    ProductVariant.objects.filter(product=shop.boots_b).update(is_active=False)
+    bump_catalog_version()  # what the write's signal does on commit
+
+    assert facets(**query) == before  # nobody waits for the new counts
+    assert facets(**query) == before
+    assert len(enqueued) == 1  # one refresh for every request
+    filters = selectors.filters_from_payload(enqueued[0])
+    assert filters.category == "shoes"
+    assert filters.attributes == (AttributeFilter(slug="colour", values=("black",)),)
+
+    assert tasks.refresh_product_facets.run(enqueued[0]) is True  # the worker's run
+    after = facets(**query)
+    assert values_of(after, "size") == {"42": 1, "43": 1}  # boots-a's sizes only
+    assert after["total"] == 1
+    assert len(enqueued) == 1
+
+
+def test_the_refresh_task_skips_filters_that_name_nothing_any_more(shop: Shop) -> None:
+    payload = selectors.filters_payload(selectors.ProductFilters(category="gone"))
+
+    assert tasks.refresh_product_facets.run(payload) is False
+
+
+def test_filters_survive_the_trip_through_a_task_message() -> None:
+    filters = selectors.ProductFilters(
+        category="shoes",
+        tag="sale",
+        price_min=Decimal("9.90"),
+        price_max=Decimal("120"),
+        in_stock=True,
+        rating_min=Decimal("3"),
+        search="boots",
+        attributes=(
+            AttributeFilter(slug="colour", values=("black", "tan")),
+            AttributeFilter(slug="weight", minimum=Decimal("100"), maximum=Decimal("800.5")),
+        ),
+    )
+    payload = selectors.filters_payload(filters)
+
+    assert json.loads(json.dumps(payload)) == payload
+    assert selectors.filters_from_payload(payload) == filters
+    assert selectors.filters_from_payload(
+        selectors.filters_payload(selectors.ProductFilters())
+    ) == (selectors.ProductFilters())
 
 
 def test_facet_queries_do_not_grow_with_products_or_values(shop: Shop) -> None:
