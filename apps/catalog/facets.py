@@ -203,6 +203,24 @@ def filter_by_attributes(products: QS, filters: Iterable[AttributeFilter]) -> QS
     return products.filter(Exists(variants))
 
 
+def counted_rows(filters: Iterable[AttributeFilter]) -> Q:
+    """Return which assignment rows of the listed products count towards facet values.
+
+    A product's own values always count; a variant's only when that variant is active and
+    meets every filter, so with "black" chosen, size 43 counts the products with a black 43,
+    the list that choosing 43 would give.
+    """
+    catalog = attribute_catalog()
+    variant = Q(variant__is_active=True)
+    for item in filters:
+        rows = AttributeAssignment.objects.filter(_matches(item, catalog[item.slug])).filter(
+            Q(variant=OuterRef("variant_id"))
+            | Q(variant__isnull=True, product=OuterRef("product_id"))
+        )
+        variant &= Q(Exists(rows))
+    return Q(variant__isnull=True) | variant
+
+
 def _display(row: AttributeAssignment, unit: str) -> str:
     if row.value_id is not None:
         return row.value.name  # type: ignore[union-attr]

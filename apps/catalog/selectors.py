@@ -35,6 +35,7 @@ from apps.catalog.cache import cached, cached_or_stale, store_current
 from apps.catalog.errors import UnknownFilterValue
 from apps.catalog.facets import (
     AttributeFilter,
+    counted_rows,
     describe_attributes,
     filter_by_attributes,
     filterable_attributes,
@@ -811,7 +812,7 @@ def _attribute_counts(
         AttributeAssignment.objects.filter(
             product_id__in=_ids(filters, discounts), attribute_id__in=attribute_ids
         )
-        .filter(Q(variant__isnull=True) | Q(variant__is_active=True))
+        .filter(counted_rows(filters.attributes))
         .values("attribute_id", "value_id", "boolean")
         .annotate(count=Count("product_id", distinct=True), low=Min("number"), high=Max("number"))
         .order_by()
