@@ -4,10 +4,11 @@ Quantities are checked against stock here for a clear answer early; checkout che
 under row locks, which is what guarantees no overselling.
 """
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -134,11 +135,14 @@ def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
 # --- Lines ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def add_to_cart(
     *, cart: Cart, quantity: int, sku: str | None = None, variant_id: int | None = None
 ) -> CartLine:
     """Add a quantity of a variant (by SKU or id), on top of what the cart already holds.
+
+    Runs in the caller's transaction when there is one (no savepoint: every refusal is raised
+    before anything but the cart's last-use time is written), else in its own. Four queries:
+    the variant, the cart's touch (which locks its row), its lines, and the line's write.
 
     Raises:
         InvalidQuantity: not between 1 and CART_MAX_QUANTITY (in all, for the line).
@@ -149,20 +153,22 @@ def add_to_cart(
     """
     _check_quantity(quantity)
     variant = _sellable_variant(sku=sku, variant_id=variant_id)
-    _lock(cart)  # two adds of the same variant at once must both count
-    line = CartLine.objects.filter(cart=cart, variant=variant).first()
-    total = quantity + (line.quantity if line else 0)
-    _check_quantity(total)
-    _check_stock(variant, total)
-    if line is None:
-        if cart.lines.count() >= settings.CART_MAX_LINES:
-            raise CartFull(f"A cart holds at most {settings.CART_MAX_LINES} different items.")
-        line = CartLine.objects.create(cart=cart, variant=variant, quantity=total)
-    else:
+    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+        # The UPDATE takes the row lock that SELECT ... FOR UPDATE would: two adds of the
+        # same variant at once take turns, and the second reads the lines the first wrote.
+        _touch(cart)
+        lines = {line.variant_id: line for line in CartLine.objects.filter(cart=cart)}
+        line = lines.get(variant.pk)
+        total = quantity + (line.quantity if line else 0)
+        _check_quantity(total)
+        _check_stock(variant, total)
+        if line is None:
+            if len(lines) >= settings.CART_MAX_LINES:
+                raise CartFull(f"A cart holds at most {settings.CART_MAX_LINES} different items.")
+            return CartLine.objects.create(cart=cart, variant=variant, quantity=total)
         line.quantity = total
         line.save(update_fields=["quantity", "updated_at"])
-    _touch(cart)
-    return line
+        return line
 
 
 def _own_line(cart: Cart, line_id: int) -> CartLine:

@@ -772,6 +772,29 @@ def test_post_item_runs_as_many_queries_for_30_lines_as_for_1(signed_in, django_
     assert len(response.json()["lines"]) == 31
 
 
+@pytest.mark.parametrize(
+    ("signed_in", "budget"), [(False, 8), (True, 9)], ids=["anonymous", "signed in"]
+)
+def test_adding_an_item_runs_a_fixed_budget_of_queries(
+    signed_in, budget, django_assert_num_queries
+):
+    """The view's transaction (a savepoint and its release, inside the test's transaction),
+    the user of the token, the cart, the variant, the cart's touch that locks it, its lines,
+    the line's insert or update, and the lines of the answer: the same for a new line and for
+    more of one the cart holds."""
+    cart = cart_with_lines(3, UserFactory.create() if signed_in else None)
+    ProductVariantFactory.create(sku="NEW-1", stock=10)
+    client, headers = client_and_headers(cart)
+    client.get(CART_URL, headers=headers)  # the catalog's cached lookups, as in a warm shop
+
+    for expected_quantity in (1, 2):
+        with django_assert_num_queries(budget):
+            response = client.post(ITEMS_URL, {"sku": "NEW-1", "quantity": 1}, headers=headers)
+        assert response.status_code == 201
+        line = next(x for x in response.json()["lines"] if x["sku"] == "NEW-1")
+        assert line["quantity"] == expected_quantity
+
+
 # --- A voucher that stopped being usable ------------------------------------------------------
 
 
