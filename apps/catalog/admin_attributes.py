@@ -87,16 +87,17 @@ def _initial(rows: Sequence[AttributeAssignment], attribute: Attribute) -> Any:
 
 
 class AttributeFieldsMixin:
-    """Form fields for the attributes `links` names, filled from `rows`, checked on clean."""
+    """Form fields for the attributes `links` names (declared by `_declared`), filled from
+    `rows`, checked on clean."""
 
     links: Sequence[ProductTypeAttribute] = ()
 
-    def add_attribute_fields(self, rows: Sequence[AttributeAssignment]) -> None:
+    def fill_attribute_fields(self, rows: Sequence[AttributeAssignment]) -> None:
         form: forms.BaseForm = self  # type: ignore[assignment]
         for link in self.links:
-            name = FIELD_PREFIX + link.attribute.slug
-            form.fields[name] = _field(link.attribute)
-            form.initial.setdefault(name, _initial(rows, link.attribute))
+            form.initial.setdefault(
+                FIELD_PREFIX + link.attribute.slug, _initial(rows, link.attribute)
+            )
 
     def attribute_values(self) -> dict[str, Any]:
         """Return the attribute values typed into the form, by attribute slug."""
@@ -147,7 +148,7 @@ def product_form_class(base: type[forms.ModelForm[Any]], product: Product | None
                         product=self.instance, variant__isnull=True
                     ).select_related("value")
                 )
-            self.add_attribute_fields(rows)
+            self.fill_attribute_fields(rows)
 
         def clean(self) -> dict[str, Any]:
             cleaned = super().clean()
@@ -182,7 +183,7 @@ def variant_form_class(product: Product | None) -> type[forms.ModelForm[ProductV
                         "value"
                     )
                 )
-            self.add_attribute_fields(rows)
+            self.fill_attribute_fields(rows)
 
         def clean(self) -> dict[str, Any]:
             cleaned = super().clean() or {}

@@ -15,6 +15,7 @@ from django.utils.text import slugify
 
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.errors import AttributeInUse, InvalidAttributeValue
+from apps.catalog.facets import MAX_NUMBER, value_text
 from apps.catalog.models import (
     CHOICE_KINDS,
     Attribute,
@@ -30,7 +31,6 @@ from apps.catalog.models import (
 TRUE_WORDS = frozenset({"true", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})
 MULTI_SEPARATOR = "|"
-MAX_NUMBER = Decimal("1e10")
 
 
 @dataclass(frozen=True)
@@ -403,7 +403,9 @@ def attribute_values_by_product(product_ids: Iterable[Any]) -> dict[Any, dict[st
     for row in rows:
         product = found.setdefault(row.product_id, {"product": {}})
         key = "product" if row.variant is None else row.variant.sku
-        product.setdefault(key, {}).setdefault(row.attribute.slug, []).append(_raw(row))
+        product.setdefault(key, {}).setdefault(row.attribute.slug, []).append(
+            value_text(row, yes_no=("yes", "no"))  # as `parse_attribute_value` reads it
+        )
     return {
         pk: {
             "product": _joined(values.pop("product")),
@@ -415,13 +417,3 @@ def attribute_values_by_product(product_ids: Iterable[Any]) -> dict[Any, dict[st
 
 def _joined(values: Mapping[str, list[str]]) -> dict[str, str]:
     return {slug: MULTI_SEPARATOR.join(items) for slug, items in values.items()}
-
-
-def _raw(row: AttributeAssignment) -> str:
-    if row.value is not None:
-        return row.value.name
-    if row.number is not None:
-        return f"{row.number.normalize():f}"
-    if row.boolean is not None:
-        return "yes" if row.boolean else "no"
-    return row.text

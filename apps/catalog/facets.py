@@ -26,6 +26,8 @@ FILTERABLE_KINDS = frozenset(
     {AttributeKind.CHOICE, AttributeKind.MULTI_CHOICE, AttributeKind.NUMBER, AttributeKind.BOOLEAN}
 )
 BOOLEAN_VALUES = {"true": True, "false": False}
+# Numbers are stored and filtered by below this (the column's 14 digits, 4 after the point).
+MAX_NUMBER = Decimal("1e10")
 QS = TypeVar("QS", bound=QuerySet[Any])
 
 
@@ -91,7 +93,7 @@ def _decimal(param: str, raw: str) -> Decimal:
         number = Decimal(raw.strip())
     except InvalidOperation:
         raise _problem(param, f"'{raw}' is not a number.") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e10"):
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
         raise _problem(param, f"'{raw}' is not a number we can filter by.")
     return number
 
@@ -183,6 +185,13 @@ def _matches(item: AttributeFilter, attribute: dict[str, Any]) -> Q:
     return condition & Q(value_id__in=ids)
 
 
+def _held(
+    matching: QuerySet[AttributeAssignment], *, variant: OuterRef, product: OuterRef
+) -> Exists:
+    """Whether the outer query's variant, or its product, has one of the `matching` rows."""
+    return Exists(matching.filter(Q(variant=variant) | Q(variant__isnull=True, product=product)))
+
+
 def filter_by_attributes(products: QS, filters: Iterable[AttributeFilter]) -> QS:
     """Keep the products with one active variant that meets every filter (by its own value or
     its product's)."""
@@ -196,10 +205,9 @@ def filter_by_attributes(products: QS, filters: Iterable[AttributeFilter]) -> QS
         # A necessary condition the planner can start from (an index scan of the matching
         # values): without it, it walks every product's variants to test the one below.
         products = products.filter(pk__in=matching.values("product_id"))
-        rows = matching.filter(
-            Q(variant=OuterRef("pk")) | Q(variant__isnull=True, product=OuterRef("product_id"))
+        variants = variants.filter(
+            _held(matching, variant=OuterRef("pk"), product=OuterRef("product_id"))
         )
-        variants = variants.filter(Exists(rows))
     return products.filter(Exists(variants))
 
 
@@ -213,22 +221,25 @@ def counted_rows(filters: Iterable[AttributeFilter]) -> Q:
     catalog = attribute_catalog()
     variant = Q(variant__is_active=True)
     for item in filters:
-        rows = AttributeAssignment.objects.filter(_matches(item, catalog[item.slug])).filter(
-            Q(variant=OuterRef("variant_id"))
-            | Q(variant__isnull=True, product=OuterRef("product_id"))
+        matching = AttributeAssignment.objects.filter(_matches(item, catalog[item.slug]))
+        variant &= Q(
+            _held(matching, variant=OuterRef("variant_id"), product=OuterRef("product_id"))
         )
-        variant &= Q(Exists(rows))
     return Q(variant__isnull=True) | variant
 
 
-def _display(row: AttributeAssignment, unit: str) -> str:
+def value_text(
+    row: AttributeAssignment, *, unit: str = "", yes_no: tuple[str, str] = ("Yes", "No")
+) -> str:
+    """Return an assignment's value as text: a choice's name, a number (with `unit`), yes or
+    no, or the text (`value` loaded for a choice)."""
     if row.value_id is not None:
         return row.value.name  # type: ignore[union-attr]
     if row.number is not None:
         number = f"{row.number.normalize():f}"
         return f"{number} {unit}" if unit else number
     if row.boolean is not None:
-        return "Yes" if row.boolean else "No"
+        return yes_no[0] if row.boolean else yes_no[1]
     return row.text
 
 
@@ -259,7 +270,7 @@ def describe_attributes(
                     "values": [],
                 },
             )
-            entry["values"].append(_display(row, attribute.unit))
+            entry["values"].append(value_text(row, unit=attribute.unit))
             continue
         if row.variant_id not in by_variant or row.value_id is None:
             continue  # inactive variants are not offered; the picker chooses among choices

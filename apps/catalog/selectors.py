@@ -246,13 +246,17 @@ def get_category(slug: str) -> dict[str, Any]:
     return {**_public_category(row, by_id), "breadcrumbs": breadcrumbs, "children": children}
 
 
+def _visible_category_id(slug: str | None) -> int | None:
+    """Return the id of the visible category with this slug (None: no such category)."""
+    return next((cid for cid, r in _visible_categories().items() if r["slug"] == slug), None)
+
+
 def category_subtree_ids(slug: str) -> list[int] | None:
     """Return the ids of a visible category and all its visible descendants (None: unknown)."""
-    by_id = _visible_categories()
-    root = next((cid for cid, r in by_id.items() if r["slug"] == slug), None)
+    root = _visible_category_id(slug)
     if root is None:
         return None
-    return _subtree(root, _children(by_id.values()))
+    return _subtree(root, _children(_visible_categories().values()))
 
 
 def _breadcrumbs(category_id: int) -> list[dict[str, str]]:
@@ -564,10 +568,6 @@ BOUGHT_TOGETHER, SAME_CATEGORY = "bought_together", "same_category"
 RELATED_REASONS = (BOUGHT_TOGETHER, SAME_CATEGORY)
 
 
-def _category_id(slug: str) -> int:
-    return next(cid for cid, row in _visible_categories().items() if row["slug"] == slug)
-
-
 def related_products(*, slug: str, limit: int = RELATED_LIMIT) -> list[dict[str, Any]]:
     """Return up to `limit` cards to show with a product, each with the `reason` it is shown.
 
@@ -595,7 +595,7 @@ def related_products(*, slug: str, limit: int = RELATED_LIMIT) -> list[dict[str,
         a_variant = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True)
         same_category = (
             Product.objects.active()
-            .filter(category_id=_category_id(product["category"]["slug"]))
+            .filter(category__slug=product["category"]["slug"])
             .exclude(pk=source)
             .annotate(a_variant=Subquery(a_variant.values("pk")[:1]))
             .filter(a_variant__isnull=False)
@@ -946,8 +946,7 @@ def _category_facet(filters: ProductFilters, discounts: DiscountMap) -> list[dic
     category when none is chosen), as if the list were not narrowed by category."""
     by_id = _visible_categories()
     children = _children(by_id.values())
-    root = next((cid for cid, r in by_id.items() if r["slug"] == filters.category), None)
-    heads = children.get(root, [])
+    heads = children.get(_visible_category_id(filters.category), [])
     if not heads:
         return []
     ids = _ids(replace(filters, category=None), discounts)
@@ -1027,42 +1026,46 @@ def refresh_product_facets(*, filters: ProductFilters) -> dict[str, Any]:
     )
 
 
+NUMBER_FILTERS = ("price_min", "price_max", "rating_min")
+
+
+def _text(number: Decimal | None) -> str | None:
+    return None if number is None else str(number)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
 def filters_payload(filters: ProductFilters) -> dict[str, Any]:
     """Return `filters` as JSON-safe data (a task's argument, a cache key's part)."""
-    data = asdict(filters)
-    for name in ("price_min", "price_max", "rating_min"):
-        if data[name] is not None:
-            data[name] = str(data[name])
-    data["attributes"] = [
-        {
-            "slug": item.slug,
-            "values": list(item.values),
-            "minimum": None if item.minimum is None else str(item.minimum),
-            "maximum": None if item.maximum is None else str(item.maximum),
-        }
-        for item in filters.attributes
-    ]
-    return data
+    return {
+        **asdict(filters),
+        **{name: _text(getattr(filters, name)) for name in NUMBER_FILTERS},
+        "attributes": [
+            {
+                "slug": item.slug,
+                "values": list(item.values),
+                "minimum": _text(item.minimum),
+                "maximum": _text(item.maximum),
+            }
+            for item in filters.attributes
+        ],
+    }
 
 
 def filters_from_payload(data: dict[str, Any]) -> ProductFilters:
     """Return the filters that `filters_payload` turned into `data`."""
-
-    def number(value: str | None) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
     return ProductFilters(
-        **{k: v for k, v in data.items() if k not in {"price_min", "price_max", "rating_min"}}
-        | {
-            "price_min": number(data["price_min"]),
-            "price_max": number(data["price_max"]),
-            "rating_min": number(data["rating_min"]),
+        **{
+            **data,
+            **{name: _decimal(data[name]) for name in NUMBER_FILTERS},
             "attributes": tuple(
                 AttributeFilter(
                     slug=item["slug"],
                     values=tuple(item["values"]),
-                    minimum=number(item["minimum"]),
-                    maximum=number(item["maximum"]),
+                    minimum=_decimal(item["minimum"]),
+                    maximum=_decimal(item["maximum"]),
                 )
                 for item in data["attributes"]
             ),

@@ -1,6 +1,6 @@
 """HTTP endpoints of the catalog: public reads (cached) and staff writes."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -688,10 +688,12 @@ class ReviewDetailView(CatalogView):
 # --- Attributes and product types -----------------------------------------------------------
 
 
+ATTRIBUTE_KEYS = ("slug", "name", "kind", "unit", "is_filterable", "position")
+
+
 def _public_attribute(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("slug", "name", "kind", "unit", "is_filterable", "position")
     return {
-        **{key: row[key] for key in keys},
+        **{key: row[key] for key in ATTRIBUTE_KEYS},
         "values": [{"slug": v["slug"], "name": v["name"]} for v in row["values"]],
     }
 
@@ -700,13 +702,8 @@ def _attribute_answer(attribute: Attribute) -> dict[str, Any]:
     """Return an attribute just written, read from the database (not the catalog cache,
     which is only invalidated once the write's transaction commits)."""
     values = attribute.values.order_by("position", "name").values("slug", "name")
-    row = {field: getattr(attribute, field) for field in ("slug", "name", "kind", "unit")}
-    return {
-        **row,
-        "is_filterable": attribute.is_filterable,
-        "position": attribute.position,
-        "values": list(values),
-    }
+    row = {key: getattr(attribute, key) for key in ATTRIBUTE_KEYS}
+    return _public_attribute({**row, "values": values})
 
 
 class AttributeListView(CatalogView):
@@ -760,8 +757,13 @@ class AttributeDetailView(CatalogView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def _product_type_answer(product_type: ProductType) -> dict[str, Any]:
-    links = product_type.type_attributes.select_related("attribute").order_by("position", "id")
+def _type_links() -> Any:
+    return ProductTypeAttribute.objects.select_related("attribute").order_by("position", "id")
+
+
+def _product_type_data(
+    product_type: ProductType, links: Iterable[ProductTypeAttribute]
+) -> dict[str, Any]:
     return {
         "slug": product_type.slug,
         "name": product_type.name,
@@ -770,6 +772,10 @@ def _product_type_answer(product_type: ProductType) -> dict[str, Any]:
             for link in links
         ],
     }
+
+
+def _product_type_answer(product_type: ProductType) -> dict[str, Any]:
+    return _product_type_data(product_type, _type_links().filter(product_type=product_type))
 
 
 def _type_attributes(items: list[dict[str, Any]]) -> list[attribute_services.TypeAttribute]:
@@ -795,26 +801,9 @@ class ProductTypeListView(CatalogView):
     @extend_schema(responses=ProductTypeSerializer(many=True), tags=["catalog"])
     def get(self, request: Request) -> Response:
         types = ProductType.objects.prefetch_related(
-            Prefetch(
-                "type_attributes",
-                queryset=ProductTypeAttribute.objects.select_related("attribute").order_by(
-                    "position", "id"
-                ),
-            )
+            Prefetch("type_attributes", queryset=_type_links())
         ).order_by("name")
-        return Response(
-            [
-                {
-                    "slug": t.slug,
-                    "name": t.name,
-                    "attributes": [
-                        {"attribute": a.attribute.slug, "variant_defining": a.variant_defining}
-                        for a in t.type_attributes.all()
-                    ],
-                }
-                for t in types
-            ]
-        )
+        return Response([_product_type_data(t, t.type_attributes.all()) for t in types])
 
     @extend_schema(
         request=ProductTypeSerializer,

@@ -65,7 +65,6 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 12
 REVIEWS_PAGE_SIZE = 10
-RELATED_LIMIT = 4
 ORDERS_PAGE_SIZE = 20
 
 
@@ -231,9 +230,7 @@ def _render_product(
         "product": product,
         "reviews": reviews,
         # Read only when its page fragment is not cached already (the template asks).
-        "related": SimpleLazyObject(
-            lambda: catalog_selectors.related_products(slug=slug, limit=RELATED_LIMIT)
-        ),
+        "related": SimpleLazyObject(lambda: catalog_selectors.related_products(slug=slug)),
         "add_form": add_form or AddToCartForm(variants=product["variants"]),
         "review_form": review_form or ReviewForm(),
         "catalog_key": _catalog_key(),
