@@ -1,8 +1,10 @@
 """Load everything a cart's prices depend on, once, into the dataclasses of `pricing`."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from apps.cart.errors import InvalidVoucher
 from apps.cart.models import Cart, CartLine, Voucher
@@ -19,23 +21,29 @@ class CartInfo:
     shipping: ShippingInfo | None
 
 
-def fetch_cart_info(cart: Cart) -> CartInfo:
+def cart_lines(cart: Cart) -> QuerySet[CartLine]:
+    """Return the cart's lines with their variants and products, in the order they were added."""
+    return (
+        CartLine.objects.filter(cart=cart)
+        .select_related("variant__product")
+        .order_by("created_at", "id")
+    )
+
+
+def fetch_cart_info(cart: Cart, *, lines: Iterable[CartLine] | None = None) -> CartInfo:
     """Load the cart's lines with their variants and products in one query.
 
     The cart must have been loaded with its voucher and shipping method
     (`select_related("voucher", "shipping_method")`); discounts and the visible categories
-    come from the catalog cache.
+    come from the catalog cache. `lines`, loaded as `cart_lines` loads them (checkout locks
+    their variants), saves the query.
     """
     discounts = get_discount_map()
     visible = visible_category_ids()
-    lines = []
-    for line in (
-        CartLine.objects.filter(cart=cart)
-        .select_related("variant__product")
-        .order_by("created_at", "id")
-    ):
+    infos = []
+    for line in cart_lines(cart) if lines is None else lines:
         variant, product = line.variant, line.variant.product
-        lines.append(
+        infos.append(
             LineInfo(
                 line_id=line.pk,
                 variant_id=variant.pk,
@@ -61,7 +69,7 @@ def fetch_cart_info(cart: Cart) -> CartInfo:
     shipping = cart.shipping_method
     return CartInfo(
         cart=cart,
-        lines=lines,
+        lines=infos,
         voucher=VoucherInfo(
             id=voucher.pk,
             code=voucher.code,

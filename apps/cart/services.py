@@ -4,11 +4,10 @@ Quantities are checked against stock here for a clear answer early; checkout che
 under row locks, which is what guarantees no overselling.
 """
 
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -26,6 +25,7 @@ from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsa
 from apps.catalog.models import ProductVariant
 from apps.catalog.selectors import visible_category_ids
 from apps.core.errors import OutOfStock
+from apps.core.transactions import joined_atomic
 from apps.users.models import User
 
 
@@ -153,7 +153,7 @@ def add_to_cart(
     """
     _check_quantity(quantity)
     variant = _sellable_variant(sku=sku, variant_id=variant_id)
-    with nullcontext() if connection.in_atomic_block else transaction.atomic():
+    with joined_atomic():
         # The UPDATE takes the row lock that SELECT ... FOR UPDATE would: two adds of the
         # same variant at once take turns, and the second reads the lines the first wrote.
         _touch(cart)

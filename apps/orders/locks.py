@@ -5,39 +5,66 @@ voucher, then the order-number counter — so two checkouts can wait for each ot
 deadlock.
 """
 
+from collections.abc import Sequence
+from uuid import UUID
+
+from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
-from apps.cart.models import Voucher
+from apps.cart.fetch import cart_lines
+from apps.cart.models import Cart, CartLine, Voucher
+from apps.cart.pricing import LineInfo
 from apps.catalog.models import ProductVariant
 from apps.orders.models import OrderNumberCounter
+from apps.users.models import User
 
 
-def take_stock(quantities: dict[int, int]) -> tuple[dict[int, int], bool]:
-    """Take each variant's quantity from its stock, all or nothing, in two queries.
+def lock_cart(
+    *, cart_id: UUID | None = None, user: User | None = None, token: str | None = None
+) -> Cart | None:
+    """Lock and return a cart, by id, else the user's, else the guest cart of `token`.
 
-    The variant rows are locked in id order (`SELECT … FOR UPDATE`), so concurrent checkouts
-    queue behind each other instead of deadlocking, and the stock read under the lock is the
-    stock that is decremented. Returns the variants that are short (id → what is left, 0 for
-    one no longer for sale) — nothing is taken then — and whether a variant sold out.
+    With its voucher and shipping method: the one read of the cart a checkout makes. Lines
+    are written only under this lock, so the lines read after it are the ones ordered.
     """
-    locked = {
-        pk: (stock, is_active)
-        for pk, stock, is_active in ProductVariant.objects.select_for_update()
-        .filter(pk__in=list(quantities))
-        .order_by("pk")
-        .values_list("pk", "stock", "is_active")
-    }
-    short = {
-        pk: (locked[pk][0] if pk in locked and locked[pk][1] else 0)
-        for pk, quantity in quantities.items()
-        if pk not in locked or not locked[pk][1] or locked[pk][0] < quantity
-    }
-    if short:
-        return short, False
+    carts = Cart.objects.select_for_update(of=("self",)).select_related(
+        "voucher", "shipping_method"
+    )
+    if cart_id is not None:
+        return carts.filter(pk=cart_id).first()
+    if user is not None:
+        return carts.filter(user=user).first()
+    return carts.filter(token=token, user__isnull=True).first() if token else None
+
+
+def lock_cart_lines(cart: Cart) -> list[CartLine]:
+    """Return the cart's lines with their variants locked in id order, in the cart's order.
+
+    The stock each variant carries is read under its lock: the stock `take_stock` decrements.
+    """
+    lines = list(cart_lines(cart).select_for_update(of=("variant",)).order_by("variant_id"))
+    return sorted(lines, key=lambda line: (line.created_at, line.pk))
+
+
+def short_of_stock(lines: Sequence[LineInfo]) -> dict[int, int]:
+    """Return the variants that have less than their line wants: id → what is left.
+
+    The lines come from `lock_cart_lines`, so their stock is what is left under the lock.
+    """
+    return {line.variant_id: line.stock for line in lines if line.stock < line.quantity}
+
+
+def take_stock(lines: Sequence[LineInfo]) -> bool:
+    """Take each line's quantity from its variant's stock in one UPDATE; True if one sold out.
+
+    For lines of `lock_cart_lines` that `short_of_stock` passed: the variants are locked, so
+    the stock is still what was read (the `stock >= 0` constraint backs this).
+    """
+    quantities = {line.variant_id: line.quantity for line in lines}
     ProductVariant.objects.filter(pk__in=list(quantities)).update(
         stock=F("stock") - _per_variant(quantities)
     )
-    return {}, any(locked[pk][0] == quantity for pk, quantity in quantities.items())
+    return any(line.stock == line.quantity for line in lines)
 
 
 def return_stock(quantities: dict[int, int]) -> None:
@@ -74,8 +101,18 @@ def lock_voucher(voucher_id: int) -> Voucher | None:
 def next_order_sequence(year: int) -> int:
     """Return the next order number of `year`; the counter row stays locked until commit.
 
-    Taken last in a checkout, so the lock is held only for the few statements that follow.
+    One upsert (`INSERT … ON CONFLICT DO UPDATE … RETURNING`) starts the year's counter or
+    increments it. Taken last in a checkout, so the lock is held only for the few statements
+    that follow.
     """
-    OrderNumberCounter.objects.get_or_create(year=year)
-    OrderNumberCounter.objects.filter(year=year).update(last=F("last") + 1)
-    return OrderNumberCounter.objects.values_list("last", flat=True).get(year=year)
+    quote = connection.ops.quote_name
+    table, last = quote(OrderNumberCounter._meta.db_table), quote("last")
+    sql = (
+        f"INSERT INTO {table} ({quote('year')}, {last}) VALUES (%s, 1) "  # noqa: S608  # nosec B608
+        f"ON CONFLICT ({quote('year')}) DO UPDATE SET {last} = {table}.{last} + 1 "
+        f"RETURNING {last}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+    return int(row[0])

@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from apps.core.errors import NotFound
 from apps.core.keyset import KeysetOrder, KeysetPage, paginate_keyset
-from apps.orders.models import Order, OrderLine, OrderStatus
+from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from apps.users.models import User
 
 NEWEST_FIRST = KeysetOrder("created_at", descending=True, key_type="datetime")
@@ -40,6 +40,19 @@ def list_orders(
 
 def _detail(orders: Any) -> Any:
     return orders.prefetch_related("lines", "events")
+
+
+def with_related(order: Order, *, lines: list[OrderLine], events: list[OrderEvent]) -> Order:
+    """Return `order` with its lines and events in hand, as `_detail` loads them, no query.
+
+    For an order just written: what was inserted is what a re-read would find.
+    """
+    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in (("lines", lines), ("events", events)):
+        related = getattr(order, name).all()  # unevaluated: makes no query
+        related._result_cache, related._prefetch_done = rows, True
+        cache[name] = related
+    return order
 
 
 def get_order(*, user: User, order_id: UUID) -> Order:

@@ -69,26 +69,28 @@ class CheckoutView(APIView):
         email = data.get("email") or (user.email if user else None)
         if not email:
             raise ValidationError({"email": ["An e-mail address is needed to order as a guest."]})
-        cart = cart_services.get_cart(user=user, token=cart_token(request))
-        if cart is None:
+        token = cart_token(request)
+        if user is None and not token:
             raise EmptyCart("There is nothing in the cart to order.")
-        scope = f"user:{user.pk}" if user else f"cart:{cart.token}"
+        if user is not None and token:
+            cart_services.get_cart(user=user, token=token)  # takes in the guest cart's lines
+        scope = f"user:{user.pk}" if user else f"cart:{token}"
 
         def checkout() -> tuple[int, dict[str, Any]]:
             order = place_order(
-                cart=cart,
                 user=user,
+                cart_token=token,
                 email=email,
                 address=ShippingAddress(**data["shipping_address"]),
             )
-            detail = selectors.staff_get_order(order_id=order.pk)
-            return status.HTTP_201_CREATED, OrderSerializer(detail).data
+            return status.HTTP_201_CREATED, OrderSerializer(order).data
 
         code, body = run_idempotent(
             scope=scope,
             key=request.headers.get("Idempotency-Key"),
             body=request.data,
             action=checkout,
+            record_after=True,  # every effect of place_order is in its transaction
         )
         return Response(body, status=code)
 

@@ -6,15 +6,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.cart.fetch import CartInfo, cart_totals, fetch_cart_info
-from apps.cart.models import Cart, ShippingMethod, VoucherUsage
+from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsage
 from apps.cart.pricing import LineTotals, Totals
 from apps.cart.services import check_voucher
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.core import metrics
 from apps.core.errors import OutOfStock
+from apps.core.transactions import joined_atomic
 from apps.orders import locks, tasks
 from apps.orders.errors import CheckoutInvalid, EmptyCart
 from apps.orders.models import Order, OrderEmail, OrderEvent, OrderLine, OrderStatus
+from apps.orders.selectors import with_related
 from apps.users.models import User
 
 
@@ -62,17 +64,19 @@ def _out_of_stock(short: dict[int, int], info: CartInfo) -> OutOfStock:
     )
 
 
-def _use_voucher(info: CartInfo, totals: Totals, *, user: User | None, email: str) -> None:
+def _lock_voucher(
+    info: CartInfo, totals: Totals, *, user: User | None, email: str
+) -> Voucher | None:
+    """Lock the cart's voucher and check that this order may use it (nothing is written)."""
     if info.voucher is None:
-        return
+        return None
     voucher = locks.lock_voucher(info.voucher.id)
     if voucher is None:
         raise CheckoutInvalid("The voucher code on the cart no longer exists; remove it.")
     check_voucher(voucher=voucher, user=user, email=email)
     if totals.voucher_problem:
         raise CheckoutInvalid(totals.voucher_problem, errors={"voucher": [totals.voucher_problem]})
-    voucher.used_count += 1
-    voucher.save(update_fields=["used_count", "updated_at"])
+    return voucher
 
 
 def _order_line(order: Order, priced: LineTotals) -> OrderLine:
@@ -92,35 +96,50 @@ def _order_line(order: Order, priced: LineTotals) -> OrderLine:
     )
 
 
-def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingAddress) -> Order:
-    """Turn the cart into a pending order, take its stock and empty the cart, all or nothing.
+def place_order(
+    *,
+    user: User | None,
+    email: str,
+    address: ShippingAddress,
+    cart: Cart | None = None,
+    cart_token: str | None = None,
+) -> Order:
+    """Turn a cart into a pending order, take its stock and empty the cart, all or nothing.
 
-    The "order received" e-mail is enqueued once the order is committed.
+    The cart is `cart`, else the customer's own: the user's, or the guest cart of
+    `cart_token`. Runs in the caller's transaction when there is one (every refusal is raised
+    before the first write, so it needs no savepoint), else in its own. The order comes
+    back with its lines and events loaded, and the "order received" e-mail is enqueued once
+    it is committed.
 
     Raises:
-        EmptyCart: nothing to order.
+        EmptyCart: no cart, or nothing in it to order.
         CheckoutInvalid: an item is no longer for sale, no shipping method was chosen, or the
             voucher no longer applies.
         OutOfStock: a line wants more than is left (the answer names each such line).
         InvalidVoucher: the voucher is used up, expired, or used up by this customer.
     """
-    with transaction.atomic():
+    with joined_atomic():
         # One checkout per cart at a time: a double click waits here, then finds it empty.
-        cart = (
-            Cart.objects.select_for_update(of=("self",))
-            .select_related("voucher", "shipping_method")
-            .get(pk=cart.pk)
-        )
-        info = fetch_cart_info(cart)
+        locked = locks.lock_cart(cart_id=cart.pk if cart else None, user=user, token=cart_token)
+        if locked is None:
+            raise EmptyCart("There is nothing in the cart to order.")
+        info = fetch_cart_info(locked, lines=locks.lock_cart_lines(locked))
         _check_lines(info)
         _check_shipping(info)
 
-        short, sold_out = locks.take_stock({line.variant_id: line.quantity for line in info.lines})
+        short = locks.short_of_stock(info.lines)
         if short:
             metrics.CHECKOUT_OUT_OF_STOCK.inc()
             raise _out_of_stock(short, info)
         totals = cart_totals(info)
-        _use_voucher(info, totals, user=user, email=email)
+        voucher = _lock_voucher(info, totals, user=user, email=email)
+
+        # Every check has passed: from here on, only writes.
+        sold_out = locks.take_stock(info.lines)
+        if voucher is not None:
+            voucher.used_count += 1
+            voucher.save(update_fields=["used_count", "updated_at"])
 
         now = timezone.now()
         sequence = locks.next_order_sequence(now.year)
@@ -150,17 +169,18 @@ def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingA
             shipping_country=address.country.upper(),
             shipping_phone=address.phone,
         )
-        OrderLine.objects.bulk_create([_order_line(order, priced) for priced in totals.lines])
-        OrderEvent.objects.create(
+        lines = OrderLine.objects.bulk_create(
+            [_order_line(order, priced) for priced in totals.lines]
+        )
+        event = OrderEvent.objects.create(
             order=order, actor=user, from_status="", to_status=OrderStatus.PENDING, note="Placed."
         )
-        if info.voucher is not None:
-            VoucherUsage.objects.create(
-                voucher_id=info.voucher.id, order=order, user=user, email=email
-            )
-        cart.lines.all().delete()
-        cart.voucher = None
-        cart.save(update_fields=["voucher", "updated_at"])
+        if voucher is not None:
+            VoucherUsage.objects.create(voucher=voucher, order=order, user=user, email=email)
+        CartLine.objects.filter(cart=locked).delete()
+        if locked.voucher_id is not None:
+            locked.voucher = None
+            locked.save(update_fields=["voucher", "updated_at"])
 
         if sold_out:
             bump_catalog_version_on_commit()  # availability on product cards changed
@@ -169,4 +189,4 @@ def place_order(*, cart: Cart, user: User | None, email: str, address: ShippingA
             robust=True,
         )
         transaction.on_commit(metrics.ORDERS_PLACED.inc)
-    return order
+    return with_related(order, lines=lines, events=[event])

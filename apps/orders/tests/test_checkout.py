@@ -24,10 +24,11 @@ from rest_framework.test import APIClient
 
 from apps.cart import services as cart_services
 from apps.cart.fetch import cart_totals, fetch_cart_info
-from apps.cart.models import Cart, Voucher, VoucherUsage
+from apps.cart.models import Cart, CartLine, Voucher, VoucherUsage
 from apps.catalog.cache import bump_catalog_version, get_catalog_version
 from apps.catalog.models import Category, Product, ProductVariant
-from apps.core.tests.helpers import assert_problem
+from apps.core.tests.helpers import assert_problem, client_for
+from apps.orders import tasks
 from apps.orders.models import Order, OrderEvent, OrderLine
 from apps.orders.tests.factories import (
     ADDRESS,
@@ -536,6 +537,45 @@ def test_checkout_runs_as_many_queries_for_20_lines_as_for_1(
         response = order("twenty-lines")
     assert response.status_code == 201
     assert len(response.json()["lines"]) == 20
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lines", [1, 30])
+def test_a_signed_in_checkout_with_a_key_is_twelve_statements_whatever_the_cart_holds(
+    user, lines, monkeypatch, django_assert_num_queries
+):
+    """As production runs it, BEGIN and COMMIT included: the user of the token; the cart
+    locked; its lines with their variants locked; the stock taken; the year's order number;
+    the order, its lines and its event; the cart emptied; the key with its answer."""
+    monkeypatch.setattr(tasks.send_order_email, "delay", lambda *args: None)
+    # A first order warms what a running shop has ready: the catalog's cached lookups.
+    checkout(fill_cart(new_cart(), {make_variant(stock=5): 1}), email="first@example.com")
+    variants = [make_variant(stock=5) for _ in range(lines)]
+    cart = new_cart(user)
+    cart_services.set_shipping_method(cart=cart, shipping_method_id=make_shipping().pk)
+    fill_cart(cart, dict.fromkeys(variants, 1))
+    client = client_for(user)
+    assert client.get("/api/v1/cart/").status_code == 200  # the customer's last-seen time
+
+    with django_assert_num_queries(12):
+        response = post_checkout(client, headers={"Idempotency-Key": f"order-{lines}"})
+
+    assert response.status_code == 201
+    assert len(response.json()["lines"]) == lines
+    assert not CartLine.objects.filter(cart=cart).exists()
+
+
+def test_the_answer_is_the_order_as_a_later_read_shows_it(auth_client, user, lamp, bulb):
+    cart = fill_cart(new_cart(user), {lamp: 2, bulb: 1})
+    cart_services.set_shipping_method(cart=cart, shipping_method_id=make_shipping().pk)
+
+    response = post_checkout(auth_client)
+
+    assert response.status_code == 201
+    order = Order.objects.get()
+    reread = auth_client.get(f"/api/v1/orders/{order.pk}/").json()
+    assert response.json() == reread
+    assert [line["sku"] for line in reread["lines"]] == [lamp.sku, bulb.sku]  # as added
 
 
 # --- Money: the parts always add up to the total --------------------------------------------

@@ -63,6 +63,23 @@ def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(
     assert (key.scope, key.key, key.status_code) == (f"user:{user.pk}", "order-1", 201)
 
 
+def test_a_retry_after_the_cart_was_filled_again_replays_and_orders_nothing(
+    auth_client, user, lamp
+):
+    cart = fill_cart(new_cart(user), {lamp: 2})
+    first = post(auth_client, "order-1")
+    fill_cart(cart, {lamp: 1})
+    before = world()
+
+    retry = post(auth_client, "order-1")
+
+    # The retry's own order was rolled back when it found the key taken.
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json() == first.json()
+    assert world() == before
+    assert stock(lamp) == 8
+
+
 def test_the_same_key_with_another_body_is_a_conflict(auth_client, user, lamp):
     fill_cart(new_cart(user), {lamp: 2})
     assert post(auth_client, "order-1").status_code == 201
