@@ -2,8 +2,8 @@
 
 Used by `bench/load.py` (`make bench`) for the gunicorn it starts on 127.0.0.1: DEBUG off,
 persistent database connections, the confirmation e-mail enqueued to the broker (not sent in the
-request), JSON-only answers — as in production — but no throttles (the load generator is one
-client), no SSL redirect or secure cookies (plain HTTP on loopback), warnings-only logs (a log
+request), JSON-only answers and the throttles — as in production — but with rates no run
+reaches (the load generator is every client), no SSL redirect or secure cookies (plain HTTP on loopback), warnings-only logs (a log
 line per request would be measured too) and the benchmark-only routes of `config.urls_bench`.
 """
 
@@ -49,9 +49,8 @@ else:
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # No per-client throttles (one load generator is every client); the tight scopes of login
-    # and registration keep their classes but with rates no run reaches.
-    "DEFAULT_THROTTLE_CLASSES": [],
+    # Production's throttles, every one counting (a Redis round trip per request), with rates
+    # no run reaches: one load generator is every client.
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(
         REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "1000000/second"
     ),
