@@ -4,11 +4,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
 
 from apps.cart.errors import InvalidVoucher
 from apps.cart.models import Cart, CartLine, Voucher
 from apps.cart.pricing import LineInfo, ShippingInfo, Totals, VoucherInfo, calculate
+from apps.cart.querysets import cart_lines
 from apps.cart.services import check_voucher
 from apps.catalog.selectors import get_discount_map, visible_category_ids
 
@@ -21,27 +21,21 @@ class CartInfo:
     shipping: ShippingInfo | None
 
 
-def cart_lines(cart: Cart) -> QuerySet[CartLine]:
-    """Return the cart's lines with their variants and products, in the order they were added."""
-    return (
-        CartLine.objects.filter(cart=cart)
-        .select_related("variant__product")
-        .order_by("created_at", "id")
-    )
-
-
 def fetch_cart_info(cart: Cart, *, lines: Iterable[CartLine] | None = None) -> CartInfo:
     """Load the cart's lines with their variants and products in one query.
 
     The cart must have been loaded with its voucher and shipping method
     (`select_related("voucher", "shipping_method")`); discounts and the visible categories
     come from the catalog cache. `lines`, loaded as `cart_lines` loads them (checkout locks
-    their variants), saves the query.
+    their variants), saves the query, as do lines a service left on the cart (`add_to_cart`).
     """
     discounts = get_discount_map()
     visible = visible_category_ids()
+    if lines is None:
+        remembered = getattr(cart, "_prefetched_objects_cache", {})
+        lines = cart.lines.all() if "lines" in remembered else cart_lines(cart)
     infos = []
-    for line in cart_lines(cart) if lines is None else lines:
+    for line in lines:
         variant, product = line.variant, line.variant.product
         infos.append(
             LineInfo(

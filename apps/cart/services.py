@@ -22,9 +22,11 @@ from apps.cart.errors import (
     VariantNotFound,
 )
 from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsage
+from apps.cart.querysets import cart_lines
 from apps.catalog.models import ProductVariant
 from apps.catalog.selectors import visible_category_ids
 from apps.core.errors import OutOfStock
+from apps.core.models import remember_related
 from apps.core.transactions import joined_atomic
 from apps.users.models import User
 
@@ -142,7 +144,8 @@ def add_to_cart(
 
     Runs in the caller's transaction when there is one (no savepoint: every refusal is raised
     before anything but the cart's last-use time is written), else in its own. Four queries:
-    the variant, the cart's touch (which locks its row), its lines, and the line's write.
+    the variant, the cart's touch (which locks its row), its lines with their variants and
+    products, and the line's write; the lines are left on `cart` for its answer.
 
     Raises:
         InvalidQuantity: not between 1 and CART_MAX_QUANTITY (in all, for the line).
@@ -157,18 +160,21 @@ def add_to_cart(
         # The UPDATE takes the row lock that SELECT ... FOR UPDATE would: two adds of the
         # same variant at once take turns, and the second reads the lines the first wrote.
         _touch(cart)
-        lines = {line.variant_id: line for line in CartLine.objects.filter(cart=cart)}
-        line = lines.get(variant.pk)
+        lines = list(cart_lines(cart))
+        line = next((x for x in lines if x.variant_id == variant.pk), None)
         total = quantity + (line.quantity if line else 0)
         _check_quantity(total)
         _check_stock(variant, total)
         if line is None:
             if len(lines) >= settings.CART_MAX_LINES:
                 raise CartFull(f"A cart holds at most {settings.CART_MAX_LINES} different items.")
-            return CartLine.objects.create(cart=cart, variant=variant, quantity=total)
-        line.quantity = total
-        line.save(update_fields=["quantity", "updated_at"])
-        return line
+            line = CartLine.objects.create(cart=cart, variant=variant, quantity=total)
+            lines.append(line)
+        else:
+            line.quantity = total
+            line.save(update_fields=["quantity", "updated_at"])
+    remember_related(cart, "lines", lines)  # the cart's answer needs no second read
+    return line
 
 
 def _own_line(cart: Cart, line_id: int) -> CartLine:

@@ -35,3 +35,14 @@ class PublicModel(UUIDModel, TimeStampedModel):
 def money_field(**kwargs: Any) -> "models.DecimalField[Any, Any]":
     """Return a field for an amount of money (12 digits, 2 decimal places)."""
     return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
+def remember_related(instance: models.Model, name: str, rows: list[Any]) -> None:
+    """Give `instance` its `name` relation as `prefetch_related` would, from rows in hand.
+
+    For rows a service has just written or read: `getattr(instance, name).all()` then answers
+    from them, without a query.
+    """
+    related = getattr(instance, name).all()  # unevaluated: makes no query
+    related._result_cache, related._prefetch_done = rows, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = related

@@ -11,9 +11,9 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
-from apps.cart.fetch import cart_lines
 from apps.cart.models import Cart, CartLine, Voucher
 from apps.cart.pricing import LineInfo
+from apps.cart.querysets import cart_lines
 from apps.catalog.models import ProductVariant
 from apps.orders.models import OrderNumberCounter
 from apps.users.models import User

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce, Lower
 
 from apps.core.errors import NotFound
 from apps.core.keyset import KeysetOrder, KeysetPage, paginate_keyset
+from apps.core.models import remember_related
 from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from apps.users.models import User
 
@@ -47,11 +48,8 @@ def with_related(order: Order, *, lines: list[OrderLine], events: list[OrderEven
 
     For an order just written: what was inserted is what a re-read would find.
     """
-    cache = order.__dict__.setdefault("_prefetched_objects_cache", {})
-    for name, rows in (("lines", lines), ("events", events)):
-        related = getattr(order, name).all()  # unevaluated: makes no query
-        related._result_cache, related._prefetch_done = rows, True
-        cache[name] = related
+    remember_related(order, "lines", lines)
+    remember_related(order, "events", events)
     return order
 
 
