@@ -85,6 +85,16 @@ class ServerConfig:
 
 SERVERS = {
     "sync": ServerConfig("sync", "sync", 2 * CORES + 1, 1, "config.wsgi:application"),
+    # The same, with Django's psycopg pool (one request at a time per worker: a pool of 1-2)
+    # instead of one persistent connection per worker (CONN_MAX_AGE).
+    "sync-pool": ServerConfig(
+        "sync-pool",
+        "sync",
+        2 * CORES + 1,
+        1,
+        "config.wsgi:application",
+        env=(("DB_POOL", "true"), ("DB_POOL_MIN_SIZE", "1"), ("DB_POOL_MAX_SIZE", "2")),
+    ),
     "gthread": ServerConfig("gthread", "gthread", CORES, 4, "config.wsgi:application"),
     "uvicorn": ServerConfig(
         "uvicorn",
@@ -898,6 +908,8 @@ def main(argv: list[str] | None = None) -> int:
         manage(env, "migrate", "--noinput", "-v", "0")
         print(f"[{time.monotonic() - started:.0f} s] migrated", flush=True)
         manage(env, "seed_demo", "--products", str(args.products), "--force", "-v", "0")
+        # The shop's shipping methods: every benchmark cart has one chosen, as at a checkout.
+        manage(env, "create_demo_checkout", "--force", "-v", "0")
         print(f"[{time.monotonic() - started:.0f} s] seeded", flush=True)
         if args.setup_only:
             return 0
