@@ -28,8 +28,11 @@ Row = dict[str, Any]
 
 
 def first_number(queries: Any) -> int | None:
-    """Return the first count of a "queries" cell ("8 new line, 8 same line" → 8)."""
-    match = re.search(r"\d+", str(queries))
+    """Return the first count of a "queries" cell ("8 new line, 8 same line" → 8).
+
+    None where the count failed in-process ("error", or "(500)": the status it answered).
+    """
+    match = re.match(r"\d+", str(queries))
     return int(match.group()) if match else None
 
 
@@ -94,9 +97,10 @@ def rows_of(report: dict[str, Any]) -> dict[str, Row]:
 def cell(row: Row | None) -> str:
     if row is None:
         return "—"
+    queries = first_number(row["queries"])
     return (
         f"{row['requests_per_s']:.0f} ({row['ratio_to_ceiling']:.2f}x), "
-        f"{row['p50_ms']:.0f} / {row['p99_ms']:.0f} ms, {first_number(row['queries'])} q"
+        f"{row['p50_ms']:.0f} / {row['p99_ms']:.0f} ms, {'?' if queries is None else queries} q"
     )
 
 

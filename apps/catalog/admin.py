@@ -34,6 +34,7 @@ from apps.catalog.attributes import set_attribute_values
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.errors import ImageRefused, InvalidCategoryParent
 from apps.catalog.images import PreparedImage, image_data, prepare_upload
+from apps.catalog.listing import refresh_listing
 from apps.catalog.models import (
     Category,
     Discount,
@@ -88,11 +89,15 @@ def _set_flag(
 ) -> None:
     """Set a boolean on the selected rows that differ, invalidate the catalog cache, report.
 
-    update() sends no signals, so the cache bump that saves get from them is done here.
+    update() sends no signals, so the cache bump (and, for reviews, the listing refresh) that
+    saves get from them is done here.
     """
-    changed = queryset.exclude(**{field: value}).update(
-        **{field: value, "updated_at": timezone.now()}
+    differing = queryset.exclude(**{field: value})
+    reviewed = (
+        list(differing.values_list("product_id", flat=True)) if queryset.model is Review else []
     )
+    changed = differing.update(**{field: value, "updated_at": timezone.now()})
+    refresh_listing(reviewed)
     if changed:
         bump_catalog_version_on_commit()
     model_admin.message_user(

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.demo_attributes import AttributePlan, product_assignments, seed_attributes
 from apps.catalog.demo_images import PicturePool, plan_images
+from apps.catalog.listing import refresh_all_listings
 from apps.catalog.models import (
     AttributeAssignment,
     Category,
@@ -546,6 +547,8 @@ def seed_demo_catalog(
     report.pictures_drawn = seeder.pictures.drawn if seeder.pictures else 0
     with transaction.atomic():
         _seed_discounts(report, rng=rng, leaves=leaves, products=products)
+    if report.products or report.variants or report.reviews:
+        refresh_all_listings()  # bulk_create sends no signals
     if report.products:
         _analyze(
             Product,

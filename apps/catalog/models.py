@@ -179,8 +179,46 @@ class Product(PublicModel):
     # Weighted name (A) + description (B) document, kept by a database trigger on PostgreSQL
     # (migration 0002) and GIN-indexed there; unused on SQLite, where search falls back to LIKE.
     search_vector = SearchVectorField(null=True, editable=False)
+    # The listing read model: what a product card shows of the variants and reviews, kept by
+    # `apps.catalog.listing` in the transaction of every write that changes it, so a list is
+    # read from these columns instead of computed per product.
+    listing_min_price = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        editable=False,
+        help_text="The cheapest active variant's price; empty when nothing is for sale.",
+    )
+    listing_max_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, editable=False
+    )
+    listing_stocked_variants = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Active variants with stock."
+    )
+    listing_rating = models.FloatField(
+        null=True, editable=False, help_text="Average rating of the visible reviews."
+    )
+    listing_review_count = models.PositiveIntegerField(default=0, editable=False)
+    listing_tags = models.JSONField(
+        default=list, editable=False, help_text="The tags' slugs and names, by name."
+    )
+    listing_image = models.JSONField(
+        null=True, editable=False, help_text="The first image of the gallery: its row's fields."
+    )
 
     objects: ClassVar[ProductQuerySet] = ProductQuerySet.as_manager()  # type: ignore[assignment]
+
+    LISTING_FIELDS = frozenset(
+        {
+            "listing_min_price",
+            "listing_max_price",
+            "listing_stocked_variants",
+            "listing_rating",
+            "listing_review_count",
+            "listing_tags",
+            "listing_image",
+        }
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,10 +237,36 @@ class Product(PublicModel):
                 condition=Q(is_active=True, is_featured=True),
             ),
             models.Index(fields=["name", "id"], name="catalog_product_name_idx"),
+            # What a list shows, newest first (the default order): one index scan of the
+            # products for sale, the card columns read from the heap rows of one page.
+            models.Index(
+                fields=["-created_at", "id"],
+                name="catalog_product_listed_idx",
+                condition=Q(is_active=True, listing_min_price__isnull=False),
+            ),
+            models.Index(
+                fields=["category", "-created_at", "id"],
+                name="catalog_product_cat_listed_idx",
+                condition=Q(is_active=True, listing_min_price__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the product's own fields: an update never writes the listing columns.
+
+        They are the variants' and reviews' to keep (`apps.catalog.listing`); an instance
+        loaded before a variant changed would otherwise write back what it read.
+        """
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in self.LISTING_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
 
 class ProductVariant(TimeStampedModel):

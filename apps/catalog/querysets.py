@@ -8,19 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, models
 from django.db.models import (
-    Avg,
     BigIntegerField,
     BooleanField,
-    Count,
-    Exists,
     ExpressionWrapper,
     F,
-    Max,
-    Min,
-    OuterRef,
-    Prefetch,
     Q,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Round
@@ -84,14 +76,8 @@ class ProductQuerySet(models.QuerySet["Product"]):
         return self.filter(is_featured=True)
 
     def in_stock(self) -> "ProductQuerySet":
-        """Products with at least one active variant in stock."""
-        from apps.catalog.models import ProductVariant
-
-        return self.filter(
-            Exists(
-                ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True, stock__gt=0)
-            )
-        )
+        """Products with at least one active variant in stock (the listing column)."""
+        return self.filter(listing_stocked_variants__gt=0)
 
     def in_categories(self, category_ids: list[int]) -> "ProductQuerySet":
         return self.filter(category_id__in=category_ids)
@@ -99,22 +85,13 @@ class ProductQuerySet(models.QuerySet["Product"]):
     def with_category(self) -> "ProductQuerySet":
         return self.select_related("category")
 
-    def with_tags(self) -> "ProductQuerySet":
-        from apps.catalog.models import Tag
-
-        return self.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
-
     def with_rating(self) -> "ProductQuerySet":
-        """Annotate `average_rating` (None if unrated) and `review_count` of visible reviews."""
-        from apps.catalog.models import Review
+        """Annotate `average_rating` (None if unrated) and `review_count` of visible reviews.
 
-        visible = Review.objects.filter(product=OuterRef("pk"), is_visible=True).order_by()
-        by_product = visible.values("product")
+        From the listing read model (`apps.catalog.listing`), kept with every review write.
+        """
         return self.annotate(
-            average_rating=Subquery(by_product.annotate(avg=Avg("rating")).values("avg")[:1]),
-            review_count=Coalesce(
-                Subquery(by_product.annotate(n=Count("pk")).values("n")[:1]), Value(0)
-            ),
+            average_rating=F("listing_rating"), review_count=F("listing_review_count")
         )
 
     def with_discount(self, discounts: DiscountMap) -> "ProductQuerySet":
@@ -128,41 +105,26 @@ class ProductQuerySet(models.QuerySet["Product"]):
         cheapest effective price in minor units: an exact integer to filter, order and
         paginate by, equal to the price the card shows), `in_stock`, and `price_varies`
         (active variants' prices differ, so the card's price is a "from" price; a discount
-        takes the same percentage off every variant, so list prices tell).
+        takes the same percentage off every variant, so list prices tell). All from the
+        listing read model's columns but the discount, which depends on the hour.
         """
-        from apps.catalog.models import ProductVariant
-
-        variants = ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True).order_by()
-        cheapest = variants.values("product").annotate(low=Min("price")).values("low")[:1]
-        dearest = variants.values("product").annotate(high=Max("price")).values("high")[:1]
-        # A LIMIT 1 scalar subquery per row, not EXISTS: in a select list PostgreSQL may turn
-        # EXISTS into a hashed subplan that reads every variant, even for a 24-row page.
-        stocked = variants.filter(stock__gt=0).values("pk")[:1]
         return (
             self.with_discount(discounts)
-            .annotate(
-                min_price=Subquery(cheapest),
-                max_price=Subquery(dearest),
-                stocked_variant=Subquery(stocked),
-            )
+            .annotate(min_price=F("listing_min_price"), max_price=F("listing_max_price"))
             .annotate(
                 in_stock=ExpressionWrapper(
-                    Q(stocked_variant__isnull=False), output_field=BooleanField()
+                    Q(listing_stocked_variants__gt=0), output_field=BooleanField()
                 ),
                 price_varies=ExpressionWrapper(
-                    Q(max_price__gt=F("min_price")), output_field=BooleanField()
+                    Q(listing_max_price__gt=F("listing_min_price")), output_field=BooleanField()
                 ),
-                price_key=effective_price_minor_sql(F("min_price"), F("discount_percent")),
+                price_key=effective_price_minor_sql(F("listing_min_price"), F("discount_percent")),
             )
         )
 
     def sellable(self) -> "ProductQuerySet":
-        """Keep products that have at least one active variant."""
-        from apps.catalog.models import ProductVariant
-
-        return self.filter(
-            Exists(ProductVariant.objects.filter(product=OuterRef("pk"), is_active=True))
-        )
+        """Keep products that have at least one active variant (a price, in the listing)."""
+        return self.filter(listing_min_price__isnull=False)
 
     def search(
         self,
@@ -274,12 +236,11 @@ class ProductQuerySet(models.QuerySet["Product"]):
         return self.annotate(**annotations)
 
     def for_cards(self, discounts: DiscountMap) -> "ProductQuerySet":
-        """Everything a list of product cards shows, in one query plus one for tags."""
+        """Everything a list of product cards shows, in one query (the listing read model)."""
         return (
             self.active()
             .defer("search_vector", "description")
             .with_category()
-            .with_tags()
             .with_rating()
             .with_effective_price(discounts)
             .sellable()

@@ -32,6 +32,7 @@ from apps.catalog.errors import (
     UnknownSku,
 )
 from apps.catalog.images import PreparedImage, prepare_upload
+from apps.catalog.listing import refresh_listing, refresh_listing_media
 from apps.catalog.models import (
     Category,
     Discount,
@@ -168,7 +169,8 @@ def create_product(
     ProductVariant.objects.bulk_create(
         [_new_variant(product, data, position) for position, data in enumerate(variants)]
     )
-    bump_catalog_version_on_commit()  # bulk_create sends no signals
+    refresh_listing([product.pk])  # bulk_create sends no signals
+    bump_catalog_version_on_commit()
     return product
 
 
@@ -306,7 +308,8 @@ def bulk_update_variants(*, changes: Sequence[VariantChange]) -> int:
             if change.stock is not None:
                 variant.stock = change.stock
         ProductVariant.objects.bulk_update(variants, ["price", "stock", "updated_at"])
-        bump_catalog_version_on_commit()  # bulk_update sends no signals
+        refresh_listing(variant.product_id for variant in variants)  # bulk_update: no signals
+        bump_catalog_version_on_commit()
     return len(variants)
 
 
@@ -539,7 +542,8 @@ def _check_image_variant(product_id: Any, variant: ProductVariant | None) -> Non
 
 def _locked_gallery(product_id: Any) -> list[ProductImage]:
     """Lock the product's row (gallery changes queue behind each other) and return its images
-    in gallery order. Checkout locks variants, never products: no deadlock with it."""
+    in gallery order. Checkout locks a product only after its variants, and this locks no
+    variant: no deadlock with it."""
     list(Product.objects.select_for_update().filter(pk=product_id).values_list("pk", flat=True))
     return list(ProductImage.objects.filter(product_id=product_id).order_by("position", "id"))
 
@@ -554,7 +558,8 @@ def _renumber(images: Sequence[ProductImage]) -> None:
             changed.append(image)
     if changed:
         ProductImage.objects.bulk_update(changed, ["position", "updated_at"])
-        bump_catalog_version_on_commit()  # bulk_update sends no signals
+        refresh_listing_media({image.product_id for image in changed})  # no signals
+        bump_catalog_version_on_commit()
 
 
 def _move(gallery: list[ProductImage], image: ProductImage, position: int) -> None:

@@ -1,5 +1,6 @@
 """Background jobs for the catalog: "customers also bought" associations, the thumbnails of
-uploaded product images and their sweep, and facet counts after a catalog write."""
+uploaded product images and their sweep, facet counts after a catalog write, and the nightly
+recomputation of the listing read model."""
 
 import logging
 from datetime import timedelta
@@ -43,6 +44,24 @@ def recompute_product_associations() -> dict[str, int]:
     return {"rows": report.rows, "products": report.products}
 
 
+@shared_task(name="catalog.refresh_listings", soft_time_limit=10 * 60, time_limit=12 * 60)
+def refresh_listings() -> int:
+    """Recompute every product's listing columns (nightly); return how many products changed.
+
+    Every write keeps them already; this repairs what a write outside the code (raw SQL, a
+    restore) left behind. Only rows that differ are written, and the cache is invalidated
+    only then.
+    """
+    from apps.catalog.cache import bump_catalog_version_on_commit
+    from apps.catalog.listing import refresh_all_listings
+
+    changed = refresh_all_listings()
+    if changed:
+        bump_catalog_version_on_commit()
+        logger.warning("Listing read model repaired: %d products were out of date", changed)
+    return changed
+
+
 @shared_task(
     name="catalog.make_image_renditions",
     # A 40-megapixel original takes a few seconds; within the fleet's limits (a worker's
@@ -68,9 +87,12 @@ def make_image_renditions(image_id: int) -> bool:
         open_picture,
         rendition_files,
     )
+    from apps.catalog.listing import refresh_listing_media
     from apps.catalog.models import ProductImage
 
-    image = ProductImage.objects.filter(pk=image_id).only("image", "renditions").first()
+    image = (
+        ProductImage.objects.filter(pk=image_id).only("image", "renditions", "product_id").first()
+    )
     if image is None or has_renditions(image.renditions):
         return False
     original, storage = image.image.name, image.image.storage
@@ -88,7 +110,8 @@ def make_image_renditions(image_id: int) -> bool:
         for name in rendition_files(renditions):
             storage.delete(name)
         return False
-    bump_catalog_version_on_commit()  # update() sends no signals; cached cards show them now
+    refresh_listing_media([image.product_id])  # update() sends no signals
+    bump_catalog_version_on_commit()  # cached cards show them now
     logger.info("Product image %s: %d thumbnails", image_id, len(rendition_files(renditions)))
     return True
 

@@ -1,10 +1,11 @@
 """The row locks and conditional updates that make checkout safe under concurrency.
 
-Every checkout takes its locks in the same order — the cart, its variants by id, then the
-voucher, then the order-number counter — so two checkouts can wait for each other but never
-deadlock.
+Every checkout takes its locks in the same order — the cart, its variants by id, the voucher,
+the products whose variants sold out (by id), then the order-number counter — so two
+checkouts can wait for each other but never deadlock.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 from uuid import UUID
 
@@ -14,6 +15,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from apps.cart.models import Cart, CartLine, Voucher
 from apps.cart.pricing import LineInfo
 from apps.cart.querysets import cart_lines
+from apps.catalog.listing import adjust_stocked_variants
 from apps.catalog.models import ProductVariant
 from apps.orders.models import OrderNumberCounter
 from apps.users.models import User
@@ -58,31 +60,42 @@ def take_stock(lines: Sequence[LineInfo]) -> bool:
     """Take each line's quantity from its variant's stock in one UPDATE; True if one sold out.
 
     For lines of `lock_cart_lines` that `short_of_stock` passed: the variants are locked, so
-    the stock is still what was read (the `stock >= 0` constraint backs this).
+    the stock is still what was read (the `stock >= 0` constraint backs this). A product whose
+    variant sold out has its count of variants in stock lowered (two statements more).
     """
     quantities = {line.variant_id: line.quantity for line in lines}
     ProductVariant.objects.filter(pk__in=list(quantities)).update(
         stock=F("stock") - _per_variant(quantities)
     )
-    return any(line.stock == line.quantity for line in lines)
+    sold_out = Counter(line.product_id for line in lines if line.stock == line.quantity)
+    adjust_stocked_variants({pk: -n for pk, n in sold_out.items()})
+    return bool(sold_out)
 
 
 def return_stock(quantities: dict[int, int]) -> None:
     """Put quantities back on their variants, locking them in id order first, like checkout.
 
+    A product whose variant comes back in stock has its count of variants in stock raised.
+
     A plain multi-row UPDATE locks rows in whatever order the scan finds them, which can
     deadlock against a checkout locking the same variants in id order.
     """
     if quantities:
-        ids = list(
+        locked = list(
             ProductVariant.objects.select_for_update()
             .filter(pk__in=list(quantities))
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "stock", "is_active", "product_id")
         )
-        ProductVariant.objects.filter(pk__in=ids).update(
+        ProductVariant.objects.filter(pk__in=[row[0] for row in locked]).update(
             stock=F("stock") + _per_variant(quantities)
         )
+        back = Counter(
+            product_id
+            for pk, stock, is_active, product_id in locked
+            if is_active and stock <= 0 < quantities[pk]
+        )
+        adjust_stocked_variants(back)
 
 
 def _per_variant(quantities: dict[int, int]) -> Case:

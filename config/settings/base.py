@@ -429,6 +429,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "catalog.recompute_product_associations",
         "schedule": crontab(hour=2, minute=40),
     },
+    # The listing read model recomputed from the rows, repairing what a raw SQL write missed.
+    "refresh-product-listings": {
+        "task": "catalog.refresh_listings",
+        "schedule": crontab(hour=3, minute=10),
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

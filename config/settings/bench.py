@@ -1,10 +1,11 @@
 """Load benchmark settings: production's code paths on PostgreSQL and Redis, minus the limits.
 
 Used by `bench/load.py` (`make bench`) for the gunicorn it starts on 127.0.0.1: DEBUG off,
-persistent database connections, the confirmation e-mail enqueued to the broker (not sent in the
-request), JSON-only answers and the throttles — as in production — but with rates no run
-reaches (the load generator is every client), no SSL redirect or secure cookies (plain HTTP on loopback), warnings-only logs (a log
-line per request would be measured too) and the benchmark-only routes of `config.urls_bench`.
+persistent database connections, the confirmation e-mail enqueued to the broker (not sent in
+the request), JSON-only answers and the throttles — as in production — but with rates no run
+reaches (the load generator is every client), no SSL redirect or secure cookies (plain HTTP
+on loopback), warnings-only logs (a log line per request would be measured too) and the
+benchmark-only routes of `config.urls_bench`.
 """
 
 import warnings

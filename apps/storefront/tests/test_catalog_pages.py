@@ -81,8 +81,8 @@ def test_home_queries_do_not_grow_with_products(
     for _ in range(count):
         stock_product(category=category, is_featured=True, variants=2)
     cache.clear()
-    # Cold: discounts, category rows, featured cards, their tags and first images.
-    with django_assert_num_queries(5):
+    # Cold: discounts, category rows, featured cards (tags and first image are card columns).
+    with django_assert_num_queries(3):
         Client().get("/")
     with django_assert_num_queries(0):
         Client().get("/")
@@ -210,10 +210,10 @@ def test_category_queries_do_not_grow_and_a_warm_page_reads_no_catalog(
         stock_product(category=category, variants=3, tags=[TagFactory.create()])
     url = f"/c/{category.slug}/?ordering=-price&in_stock=on"
     cache.clear()
-    # Cold: tags, discounts, category rows, the page of cards, their tags and first images;
-    # the facets: the attributes, the summary counts and the tag counts (no attribute has a
-    # value here, and the category no sub-category, so neither is counted).
-    with django_assert_num_queries(9):
+    # Cold: tags, discounts, category rows, the page of cards (with their tags and first
+    # images); the facets: the attributes, the summary counts and the tag counts (no attribute
+    # has a value here, and the category no sub-category, so neither is counted).
+    with django_assert_num_queries(7):
         Client().get(url)
     with django_assert_num_queries(0):
         Client().get(url)
@@ -293,9 +293,9 @@ def test_product_queries_do_not_grow_with_variants_or_reviews(
     for _ in range(count):
         ReviewFactory.create(product=product)
     cache.clear()
-    # Cold: discounts, category rows, product, its variants, tags, images and attribute values,
-    # its id, the reviews, the related products' candidates (none here: no cards to read).
-    with django_assert_num_queries(10):
+    # Cold: discounts, category rows, product, its variants, images and attribute values, its
+    # id, the reviews, the related products' candidates (none here: no cards to read).
+    with django_assert_num_queries(9):
         Client().get(f"/p/{product.slug}/")
     with django_assert_num_queries(0):
         Client().get(f"/p/{product.slug}/")
