@@ -98,12 +98,4 @@ class Migration(migrations.Migration):
             field=models.JSONField(default=list, editable=False, help_text="The tags' slugs and names, by name."),
         ),
         migrations.RunPython(fill_listing, migrations.RunPython.noop, elidable=True),
-        migrations.AddIndex(
-            model_name='product',
-            index=models.Index(condition=models.Q(('is_active', True), ('listing_min_price__isnull', False)), fields=['-created_at', 'id'], name='catalog_product_listed_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='product',
-            index=models.Index(condition=models.Q(('is_active', True), ('listing_min_price__isnull', False)), fields=['category', '-created_at', 'id'], name='catalog_product_cat_listed_idx'),
-        ),
     ]
