@@ -237,18 +237,6 @@ class Product(PublicModel):
                 condition=Q(is_active=True, is_featured=True),
             ),
             models.Index(fields=["name", "id"], name="catalog_product_name_idx"),
-            # What a list shows, newest first (the default order): one index scan of the
-            # products for sale, the card columns read from the heap rows of one page.
-            models.Index(
-                fields=["-created_at", "id"],
-                name="catalog_product_listed_idx",
-                condition=Q(is_active=True, listing_min_price__isnull=False),
-            ),
-            models.Index(
-                fields=["category", "-created_at", "id"],
-                name="catalog_product_cat_listed_idx",
-                condition=Q(is_active=True, listing_min_price__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:
