@@ -57,6 +57,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from apps.cart import services as cart_services
 from apps.cart.models import ShippingMethod
 from apps.catalog.cache import bump_catalog_version
+from apps.catalog.listing import refresh_listing
 from apps.catalog.models import Category, Product, ProductVariant
 from apps.catalog.selectors import visible_category_ids
 from apps.orders.models import IdempotencyKey, Order
@@ -116,12 +117,14 @@ def create_small_catalog(products: int) -> None:
 
 
 def set_stock(stock: dict[int, int]) -> None:
-    ProductVariant.objects.filter(pk__in=list(stock)).update(
+    variants = ProductVariant.objects.filter(pk__in=list(stock))
+    variants.update(
         stock=Case(
             *[When(pk=pk, then=Value(units)) for pk, units in stock.items()],
             output_field=IntegerField(),
         )
     )
+    refresh_listing(variants.values_list("product_id", flat=True))  # update(): no signals
     bump_catalog_version()  # availability on cached product cards may have changed
 
 

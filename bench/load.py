@@ -259,6 +259,7 @@ class Shop:
     """The benchmark's customers, carts, tokens and catalog picks, made with the ORM."""
 
     def __init__(self, *, seed: int = 42) -> None:
+        from apps.catalog.listing import refresh_listing
         from apps.catalog.models import Category, Product, ProductVariant, Tag
         from apps.catalog.selectors import visible_category_ids
 
@@ -271,7 +272,10 @@ class Shop:
         if len(self.variant_ids) < 10:
             raise SystemExit("The seeded catalog has fewer than 10 sellable variants.")
         # Enough stock that refusals are rare; checkouts still take it under row locks.
-        ProductVariant.objects.filter(pk__in=self.variant_ids).update(stock=BENCH_STOCK)
+        picked = ProductVariant.objects.filter(pk__in=self.variant_ids)
+        picked.update(stock=BENCH_STOCK)
+        # update() sends no signals: the cards show them in stock.
+        refresh_listing(picked.values_list("product_id", flat=True))
         products = Product.objects.active().filter(category_id__in=visible)
         self.product_slug = str(products.order_by("-created_at").values_list("slug", flat=True)[0])
         self.category_slug = str(

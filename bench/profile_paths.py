@@ -46,6 +46,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.cart.models import Cart, CartLine, ShippingMethod
 from apps.catalog.cache import bump_catalog_version
+from apps.catalog.listing import refresh_listing
 from apps.catalog.models import ProductVariant
 from apps.orders.models import IdempotencyKey, Order
 from apps.users.models import User
@@ -131,6 +132,9 @@ def main() -> int:
         .values_list("pk", flat=True)[:3]
     )
     ProductVariant.objects.filter(pk__in=variants).update(stock=1_000_000)
+    refresh_listing(  # update() sends no signals
+        ProductVariant.objects.filter(pk__in=variants).values_list("product_id", flat=True)
+    )
     cart, _ = Cart.objects.get_or_create(user=user)
     Cart.objects.filter(pk=cart.pk).update(
         shipping_method=ShippingMethod.objects.filter(is_active=True).order_by("pk").first()
