@@ -93,7 +93,8 @@ def refresh_all_listings() -> int:
     return len(stale | _refresh_all_media())
 
 
-# What a card needs of its first image (`image_data` builds the URLs from these).
+# What a card needs of its first image: `image_data` builds the URLs from these (width and
+# height too: without them Django would read each file to learn its size).
 IMAGE_FIELDS = ("id", "variant_id", "image", "width", "height", "alt_text", "renditions")
 MEDIA_BATCH = 1000
 

@@ -41,6 +41,7 @@ from apps.catalog.facets import (
     filterable_attributes,
 )
 from apps.catalog.images import image_data
+from apps.catalog.listing import IMAGE_FIELDS
 from apps.catalog.models import (
     AttributeAssignment,
     AttributeKind,
@@ -318,14 +319,13 @@ def _card(product: Product) -> dict[str, Any]:
     }
 
 
-# What the shop shows of an image (width and height too: without them Django would read each
-# file to learn its size).
-IMAGE_COLUMNS = ("id", "product_id", "variant_id", "image", "width", "height", "alt_text")
+# What the shop shows of an image, as the listing keeps it for cards, with its product.
+IMAGE_COLUMNS = ("product_id", *IMAGE_FIELDS)
 
 
 def _with_images(products: ProductQuerySet) -> ProductQuerySet:
     """Prefetch, in one query, each product's images in gallery order, as `image_rows`."""
-    images = ProductImage.objects.order_by("position", "id").only(*IMAGE_COLUMNS, "renditions")
+    images = ProductImage.objects.order_by("position", "id").only(*IMAGE_COLUMNS)
     return products.prefetch_related(Prefetch("images", queryset=images, to_attr="image_rows"))
 
 
@@ -548,7 +548,7 @@ def variant_images(*, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
             ProductImage.objects.filter(product__variants__sku__in=wanted)
             .annotate(line_sku=F("product__variants__sku"), line_variant=F("product__variants"))
             .order_by("position", "id")
-            .only(*IMAGE_COLUMNS, "renditions")
+            .only(*IMAGE_COLUMNS)
         )
 
         def own(row: Any) -> bool:  # the image is of the line's very variant
@@ -891,8 +891,7 @@ def _summary(filters: ProductFilters, discounts: DiscountMap) -> dict[str, Any]:
         aggregates[f"rating_{threshold}"] = Count(
             "pk", filter=everything & price & stock & Q(average_rating__gte=threshold)
         )
-    listed = _filtered_cards(base, discounts).order_by()
-    row = listed.aggregate(**aggregates)
+    row = _filtered_cards(base, discounts).order_by().aggregate(**aggregates)
     currency = settings.DEFAULT_CURRENCY
     low, high = row["price_low"], row["price_high"]
     return {
