@@ -3,7 +3,9 @@
 Keys look like `catalog:v42:products:<hash of the query>`. A write bumps the version once its
 transaction commits, so every older key is unreachable at once and no key can be missed.
 Answers too costly to compute in a request after every write (`cached_or_stale`) are also
-kept under `catalog:latest:…`, and served for a while as a task computes the current one. When
+kept under `catalog:latest:…`, and served for a while as a task computes the current one. Whole
+HTTP answers (`StoredResponse`, `catalog:response:…`) carry the version they were made under
+instead, so one read of two keys, the version and the answer, tells whether one is current. When
 the cache is unreachable (django-redis is set to ignore errors), reads fall through to the
 database and nothing is stored.
 """
@@ -12,7 +14,8 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -159,3 +162,50 @@ def cached_or_stale(
         if fresh is not None:
             return fresh
     return latest[1]
+
+
+# --- Whole answers ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """An HTTP answer's body, as made under catalog version `version`."""
+
+    version: int
+    content: bytes
+    content_type: str
+    etag: str
+
+
+def response_key(*parts: object) -> str:
+    """Return the key a whole answer for (`parts`) is stored under, whatever the version."""
+    return f"catalog:response:{_digest(parts)}"
+
+
+def current_response(
+    found: Mapping[str, object], key: str
+) -> tuple[int | None, StoredResponse | None]:
+    """Return the catalog version, and the answer under `key` if it was made under it, from
+    the values `found` for VERSION_KEY and `key` (a `get_many`, or reads pipelined with other
+    commands). A missing version is started, as `get_catalog_version` does."""
+    version = found.get(VERSION_KEY)
+    if version is None:
+        return get_catalog_version(), None
+    stored = found.get(key)
+    current = int(version)  # type: ignore[call-overload]
+    if isinstance(stored, StoredResponse) and stored.version == current:
+        return current, stored
+    return current, None
+
+
+def read_response(key: str) -> tuple[int | None, StoredResponse | None]:
+    """Return the catalog version and the current answer stored under `key`, in one read."""
+    return current_response(cache.get_many([VERSION_KEY, key]), key)
+
+
+def store_response(key: str, response: StoredResponse, *, expires_at: datetime | None) -> None:
+    """Keep `response` under `key` until the catalog changes: CATALOG_CACHE_TIMEOUT at most, and
+    not past `expires_at` (e.g. when a discount starts)."""
+    ttl = _lifetime(response, expires_at)
+    if ttl > 0:
+        cache.set(key, response, timeout=ttl)

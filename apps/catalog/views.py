@@ -6,9 +6,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers, set_response_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,7 +19,14 @@ from rest_framework.views import APIView
 
 from apps.catalog import attributes as attribute_services
 from apps.catalog import facets, selectors, services
-from apps.catalog.cache import cached
+from apps.catalog.cache import (
+    VERSION_KEY,
+    StoredResponse,
+    current_response,
+    read_response,
+    response_key,
+    store_response,
+)
 from apps.catalog.errors import ImageTooLarge, InvalidAttributeValue, UnknownSku
 from apps.catalog.images import size_text, staff_image_data
 from apps.catalog.models import (
@@ -91,6 +98,7 @@ from apps.catalog.serializers import (
 from apps.core.api import validated
 from apps.core.errors import NotFound
 from apps.core.pagination import page_body
+from apps.core.throttling import count_ahead
 from apps.users.models import User
 
 
@@ -103,21 +111,62 @@ def _page_links(request: Request, page: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+# Accept headers that every renderer setting answers with the JSON renderer's plain media type
+# (it comes first): an anonymous GET asking for one of these may be answered before DRF runs.
+PLAIN_JSON_ACCEPTS = frozenset({"", "*/*", "application/json"})
+JSON_MEDIA_TYPE = "application/json"
+
+
+def _is_anonymous_json_get(request: HttpRequest) -> bool:
+    """Whether `request` is a GET of plain JSON by a client with no way to be signed in."""
+    return (
+        request.method == "GET"
+        and "HTTP_AUTHORIZATION" not in request.META
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and request.META.get("HTTP_ACCEPT", "") in PLAIN_JSON_ACCEPTS
+        and "format" not in request.GET
+    )
+
+
+def _json_response_key(request: HttpRequest, media_type: str) -> str:
+    return response_key("json", request.build_absolute_uri(), media_type)
+
+
 class CatalogView(APIView):
-    """Public catalog reads that HTTP caches may keep; writes are for staff."""
+    """Public catalog reads that HTTP caches may keep; writes are for staff.
+
+    An anonymous GET whose answer is stored (`cached_json`) and current is answered before DRF
+    runs, in one round trip to the cache that also counts it in the throttles.
+    """
 
     permission_classes = [IsStaffOrReadOnly]
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if _is_anonymous_json_get(request):
+            key = _json_response_key(request, JSON_MEDIA_TYPE)
+            allowed, found = count_ahead(request, self, also_get=[VERSION_KEY, key])
+            version, stored = current_response(found, key)
+            request.catalog_response = (key, version, stored)  # type: ignore[attr-defined]
+            if allowed and stored is not None:
+                response = self._stored_answer(stored)
+                for name, value in self.default_response_headers.items():
+                    response[name] = value
+                _patch_catalog_caching(response, signed_in=False)
+                return response
+        return super().dispatch(request, *args, **kwargs)  # a 429 too, from the counts above
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         if request.method in ("GET", "HEAD") and response.status_code == 200:
-            if request.user.is_authenticated:
-                patch_cache_control(response, private=True, no_cache=True)
-            else:
-                patch_cache_control(response, public=True, max_age=settings.CATALOG_HTTP_MAX_AGE)
-            patch_vary_headers(response, ["Authorization", "Cookie"])
+            _patch_catalog_caching(response, signed_in=request.user.is_authenticated)
+        return response
+
+    @staticmethod
+    def _stored_answer(stored: StoredResponse) -> HttpResponse:
+        response = HttpResponse(stored.content, content_type=stored.content_type)
+        response["ETag"] = stored.etag
         return response
 
     def cached_json(
@@ -127,33 +176,54 @@ class CatalogView(APIView):
         *,
         params: frozenset[str] = frozenset(),
         prefixes: tuple[str, ...] = (),
+        priced: bool = True,
     ) -> HttpResponse:
-        """Return `answer()` as JSON, its rendered bytes kept in the catalog cache.
+        """Return `answer()` as JSON, the whole answer kept in the catalog cache.
 
         A repeat of the same GET (URL and media type) is then one cache read: no validation,
-        selector or rendering. Errors are raised, never stored, and the bytes expire with the
-        catalog version and at the next discount change, like the data they are made from.
-        Only URLs whose query names nothing but `params` (or keys starting with one of
-        `prefixes`) are stored, so made-up parameters
-        cannot fill the cache with copies of one answer.
+        selector or rendering; for an anonymous client not even DRF (`dispatch`). Errors are
+        raised, never stored, and the answer expires with the catalog version and, if it shows
+        prices (`priced`), at the next discount change. Only URLs whose query names nothing
+        but `params` (or keys starting with one of `prefixes`) are stored, so made-up
+        parameters cannot fill the cache with copies of one answer.
         """
         renderer = request.accepted_renderer
         known = all(key in params or key.startswith(prefixes) for key in request.query_params)
         if renderer.format != "json" or not known:
             return Response(answer())  # the browsable API in development, or unknown params
-        content = cached(
-            "json",
-            request.build_absolute_uri(),
-            request.accepted_media_type,
-            compute=lambda: renderer.render(
-                answer(), request.accepted_media_type, self.get_renderer_context()
-            ),
-            expires_at=lambda _: selectors.get_discount_map().next_change,
+        key = _json_response_key(request, request.accepted_media_type)
+        looked_up = getattr(request, "catalog_response", None)
+        version, stored = looked_up[1:] if looked_up and looked_up[0] == key else read_response(key)
+        if stored is not None:
+            return self._stored_answer(stored)
+        content = renderer.render(
+            answer(), request.accepted_media_type, self.get_renderer_context()
         )
-        return HttpResponse(content, content_type=renderer.media_type)
+        response = HttpResponse(content, content_type=renderer.media_type)
+        set_response_etag(response)
+        if version is not None:
+            store_response(
+                key,
+                StoredResponse(version, content, renderer.media_type, response["ETag"]),
+                expires_at=selectors.get_discount_map().next_change if priced else None,
+            )
+        return response
+
+
+def _patch_catalog_caching(response: HttpResponse, *, signed_in: bool) -> None:
+    """Let shared caches keep an anonymous answer for CATALOG_HTTP_MAX_AGE; a signed-in
+    client's only in its own cache, revalidated."""
+    if signed_in:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=settings.CATALOG_HTTP_MAX_AGE)
+    patch_vary_headers(response, ["Authorization", "Cookie"])
 
 
 # --- Categories -----------------------------------------------------------------------------
+
+
+CATEGORY_LIST_PARAMS = frozenset(CategoryListQuerySerializer().fields)
 
 
 class CategoryListView(CatalogView):
@@ -166,10 +236,13 @@ class CategoryListView(CatalogView):
         "(then each item also has `children`, shaped like `CategoryTree`).",
         tags=["catalog"],
     )
-    def get(self, request: Request) -> Response:
-        if validated(CategoryListQuerySerializer, request.query_params)["tree"]:
-            return Response(selectors.category_tree())
-        return Response(selectors.list_categories())
+    def get(self, request: Request) -> HttpResponse:
+        def answer() -> Any:
+            if validated(CategoryListQuerySerializer, request.query_params)["tree"]:
+                return selectors.category_tree()
+            return selectors.list_categories()
+
+        return self.cached_json(request, answer, params=CATEGORY_LIST_PARAMS, priced=False)
 
     @extend_schema(
         request=CategoryWriteSerializer,
@@ -187,8 +260,8 @@ class CategoryDetailView(CatalogView):
     permission_classes = [CategoryPermissions]
 
     @extend_schema(responses=CategoryDetailSerializer, tags=["catalog"])
-    def get(self, request: Request, slug: str) -> Response:
-        return Response(selectors.get_category(slug))
+    def get(self, request: Request, slug: str) -> HttpResponse:
+        return self.cached_json(request, lambda: selectors.get_category(slug), priced=False)
 
     @extend_schema(
         request=CategoryWriteSerializer, responses=CategoryWriteSerializer, tags=["catalog staff"]
@@ -213,8 +286,12 @@ class TagListView(CatalogView):
     permission_classes = [TagPermissions]
 
     @extend_schema(responses=TagSerializer(many=True), tags=["catalog"])
-    def get(self, request: Request) -> Response:
-        return Response([{"slug": t["slug"], "name": t["name"]} for t in selectors.list_tags()])
+    def get(self, request: Request) -> HttpResponse:
+        return self.cached_json(
+            request,
+            lambda: [{"slug": t["slug"], "name": t["name"]} for t in selectors.list_tags()],
+            priced=False,
+        )
 
     @extend_schema(request=TagSerializer, responses={201: TagSerializer}, tags=["catalog staff"])
     def post(self, request: Request) -> Response:
@@ -345,15 +422,21 @@ class ProductFacetsView(CatalogView):
         )
 
 
+FEATURED_PARAMS = frozenset(FeaturedQuerySerializer().fields)
+
+
 class FeaturedProductsView(CatalogView):
     @extend_schema(
         parameters=[FeaturedQuerySerializer],
         responses=ProductCardSerializer(many=True),
         tags=["catalog"],
     )
-    def get(self, request: Request) -> Response:
-        limit = validated(FeaturedQuerySerializer, request.query_params)["limit"]
-        return Response(selectors.featured_products(limit=limit))
+    def get(self, request: Request) -> HttpResponse:
+        def answer() -> Any:
+            limit = validated(FeaturedQuerySerializer, request.query_params)["limit"]
+            return selectors.featured_products(limit=limit)
+
+        return self.cached_json(request, answer, params=FEATURED_PARAMS)
 
 
 SUGGESTION_PARAMS = frozenset(SuggestionQuerySerializer().fields)

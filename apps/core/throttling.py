@@ -10,10 +10,11 @@ for every other cache read.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from django.core.cache import cache
+from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.request import Request
@@ -27,22 +28,48 @@ logger = logging.getLogger(__name__)
 
 def count_request(key: str, *, window: int, duration: int) -> tuple[int, int]:
     """Count a request in `key`'s window number `window`; return (this window's, the last's)."""
-    current, previous = f"{key}:{window}", f"{key}:{window - 1}"
+    counts, _ = count_requests([(key, window, duration)])
+    return counts[0]
+
+
+def count_requests(
+    windows: Sequence[tuple[str, int, int]], *, also_get: Sequence[str] = ()
+) -> tuple[list[tuple[int, int]], dict[str, Any]]:
+    """Count a request in each (key, window number, duration); also read the cache keys
+    `also_get`, all in one round trip on Redis.
+
+    Return each window's (this window's, the last's) counts and the values found (a cache
+    `get_many`). On a Redis error nothing is counted or found, and a warning is logged.
+    """
     client = _redis_client()
     if client is None:
-        cache.add(current, 0, timeout=2 * duration)
-        return cache.incr(current), cache.get(previous, 0)
-    current, previous = cache.make_key(current), cache.make_key(previous)
+        counts = []
+        for key, window, duration in windows:
+            current = f"{key}:{window}"
+            cache.add(current, 0, timeout=2 * duration)
+            counts.append((cache.incr(current), cache.get(f"{key}:{window - 1}", 0)))
+        return counts, cache.get_many(also_get) if also_get else {}
     try:
         pipe = client.pipeline(transaction=False)
-        pipe.incr(current)
-        pipe.expire(current, 2 * duration)
-        pipe.get(previous)
-        counted, _, before = pipe.execute()
+        for key, window, duration in windows:
+            current = cache.make_key(f"{key}:{window}")
+            pipe.incr(current)
+            pipe.expire(current, 2 * duration)
+            pipe.get(cache.make_key(f"{key}:{window - 1}"))
+        for key in also_get:
+            pipe.get(cache.make_key(key))
+        replies = pipe.execute()
     except RedisError as exc:
         logger.warning("Throttle not applied, the cache is unavailable: %s", exc)
-        return 0, 0
-    return int(counted), int(before or 0)
+        return [(0, 0)] * len(windows), {}
+    counted = [(int(replies[3 * i]), int(replies[3 * i + 2] or 0)) for i in range(len(windows))]
+    decode = cache.client.decode  # type: ignore[attr-defined]
+    found = {
+        key: decode(value)
+        for key, value in zip(also_get, replies[3 * len(windows) :], strict=True)
+        if value is not None
+    }
+    return counted, found
 
 
 def _redis_client() -> Any:
@@ -73,10 +100,20 @@ class _CountingMixin:
         if self.key is None:
             return True
         window, elapsed = divmod(self.timer(), self.duration)
-        current, previous = count_request(self.key, window=int(window), duration=self.duration)
+        # Counted already, in the round trip that read a stored answer (`count_ahead`)?
+        ahead: dict[tuple[str, int], tuple[int, int]] = getattr(request, "throttle_counts", {})
+        counted = ahead.pop((self.key, int(window)), None)
+        if counted is None:
+            counted = count_request(self.key, window=int(window), duration=self.duration)
+        return self.judge(counted, elapsed=elapsed)
+
+    def judge(self, counted: tuple[int, int], *, elapsed: float) -> bool:
+        """Return whether this window's and the last window's counts allow the request,
+        `elapsed` seconds into this window."""
+        current, previous = counted
         estimate = previous * (1 - elapsed / self.duration) + current
         self._retry_after = self.duration - elapsed
-        return estimate <= self.num_requests
+        return bool(estimate <= self.num_requests)
 
     def wait(self) -> float | None:
         """Return the seconds until this window ends, for the Retry-After header."""
@@ -89,6 +126,13 @@ class AnonRateThrottle(_CountingMixin, throttling.AnonRateThrottle):
 
 class UserRateThrottle(_CountingMixin, throttling.UserRateThrottle):
     """Limit signed-in users per user."""
+
+    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
+        # Anonymous clients have their own, lower limit (AnonRateThrottle): DRF's class would
+        # count them a second time, by address, at the signed-in rate.
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopedRateThrottle(_CountingMixin, throttling.ScopedRateThrottle):
@@ -111,3 +155,37 @@ SCOPED_THROTTLES: list[type[throttling.BaseThrottle]] = [
     UserRateThrottle,
     ScopedRateThrottle,
 ]
+
+
+def count_ahead(
+    request: HttpRequest, view: "APIView", *, also_get: Sequence[str] = ()
+) -> tuple[bool, dict[str, Any]]:
+    """Count `request` in each of `view`'s throttles and read the cache keys `also_get`, in
+    one round trip: for an answer served before DRF runs (`CatalogView`).
+
+    Return whether every throttle allows the request, and the values found. The counts are
+    kept on the request, so if DRF runs after all its throttles judge them without counting
+    the request again (and answer 429 with Retry-After).
+    """
+    throttles = [t for t in view.get_throttles() if isinstance(t, _CountingMixin)]
+    windows: list[tuple[str, int, int]] = []
+    judged: list[tuple[_CountingMixin, float]] = []
+    for throttle in throttles:
+        # A scoped throttle learns its rate in allow_request(): it counts then, as usual.
+        if getattr(throttle, "rate", None) is None:
+            continue
+        key = throttle.get_cache_key(request, view)  # type: ignore[arg-type]
+        if key is None:
+            continue
+        window, elapsed = divmod(throttle.timer(), throttle.duration)
+        windows.append((key, int(window), throttle.duration))
+        judged.append((throttle, elapsed))
+    counts, found = count_requests(windows, also_get=also_get)
+    request.throttle_counts = {  # type: ignore[attr-defined]
+        (key, window): counted for (key, window, _), counted in zip(windows, counts, strict=True)
+    }
+    allowed = all(
+        throttle.judge(counted, elapsed=elapsed)
+        for (throttle, elapsed), counted in zip(judged, counts, strict=True)
+    )
+    return allowed, found

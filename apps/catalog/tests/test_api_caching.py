@@ -6,6 +6,7 @@ transaction that never commits, so every write here (through the API or the ORM)
 `django_capture_on_commit_callbacks(execute=True)`, which runs the commit callbacks.
 """
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,9 +15,11 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from redis.client import Pipeline
+from rest_framework.test import APIClient
 
 from apps.catalog import services
-from apps.catalog.cache import VERSION_KEY
+from apps.catalog.cache import VERSION_KEY, response_key
 from apps.catalog.models import Category, Product, ProductVariant, Tag
 from apps.catalog.tests.test_api_support import (
     BULK_URL,
@@ -40,6 +43,8 @@ from apps.catalog.tests.test_api_support import (
     variant_url,
     variants_url,
 )
+from apps.catalog.views import CatalogView
+from apps.core import throttling
 from apps.core.tests.helpers import assert_problem
 from apps.users.tests.factories import UserFactory
 
@@ -118,7 +123,7 @@ def test_a_refused_read_is_not_stored(api_client, shop):
     for _ in range(2):
         assert api_client.get(f"{PRODUCTS_URL}?ordering=colour").status_code == 400
         assert api_client.get(product_url("no-such-lamp")).status_code == 404
-    assert not [key for key in _catalog_ttls() if ":json:" in key]
+    assert not [key for key in _catalog_ttls() if ":response:" in key]
 
 
 def test_made_up_parameters_are_answered_but_not_stored(api_client, shop):
@@ -126,7 +131,7 @@ def test_made_up_parameters_are_answered_but_not_stored(api_client, shop):
         response = api_client.get(f"{PRODUCTS_URL}?utm_source=mail-{n}")
         assert response.status_code == 200
         assert [c["slug"] for c in response.json()["results"]] == ["lamp"]
-    assert not [key for key in _catalog_ttls() if ":json:" in key]
+    assert not [key for key in _catalog_ttls() if ":response:" in key]
 
 
 def _api(method: str, url: str, body: dict[str, Any] | None = None) -> Callable[[Any], Any]:
@@ -373,13 +378,18 @@ def test_a_cached_price_changes_when_a_discount_starts_and_ends_without_any_writ
 def _catalog_ttls() -> dict[str, float]:
     """Return the seconds each stored catalog answer has left to live, by key."""
     if hasattr(cache, "ttl"):  # django-redis
-        keys = [key for key in cache.keys("catalog:v*") if key != VERSION_KEY]  # type: ignore[attr-defined]
+        keys = [
+            key
+            for pattern in ("catalog:v*", "catalog:response:*")
+            for key in cache.keys(pattern)  # type: ignore[attr-defined]
+            if key != VERSION_KEY
+        ]
         return {key: cache.ttl(key) for key in keys}
     expiries = cache._expire_info  # type: ignore[attr-defined]  # local memory
     return {
         key: at - time.time()
         for key, at in expiries.items()
-        if ":catalog:v" in key and not key.endswith(VERSION_KEY)
+        if (":catalog:v" in key or ":catalog:response:" in key) and not key.endswith(VERSION_KEY)
     }
 
 
@@ -397,13 +407,15 @@ def test_cached_answers_expire_no_later_than_the_next_discount_boundary(api_clie
     api_client.get(TAGS_URL)
 
     ttls = _catalog_ttls()
-    priced = {key: ttl for key, ttl in ttls.items() if ":category-rows:" not in key}
-    priced = {key: ttl for key, ttl in priced.items() if ":tags:" not in key}
-    # discounts, products, product, featured, and the rendered products and product answers
-    assert len(priced) == 6
+    tags_answer = response_key("json", f"http://testserver{TAGS_URL}", "application/json")
+    unpriced_keys = (":category-rows:", ":tags:", tags_answer)
+    priced = {k: ttl for k, ttl in ttls.items() if not any(u in k for u in unpriced_keys)}
+    # discounts, products, product, featured, and the products, product and featured answers
+    assert len(priced) == 7
     assert all(0 < ttl <= 90 for ttl in priced.values()), priced
+    # the category rows, the tags and the tags answer
     unpriced = [ttl for key, ttl in ttls.items() if key not in priced]
-    assert len(unpriced) == 2
+    assert len(unpriced) == 3
     assert all(90 < ttl <= 600 for ttl in unpriced), ttls
 
 
@@ -472,6 +484,106 @@ def test_errors_and_writes_are_not_marked_publicly_cacheable(api_client, shop):
 
     for response in (missing, refused, written):
         assert "public" not in response.get("Cache-Control", "")
+
+
+# --- Anonymous answers served before DRF ---------------------------------------------------
+
+
+def _anon_rate(settings: Any, value: str) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": value}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
+def _count_drf_runs(monkeypatch) -> list[str]:
+    """Record each request that reaches DRF's `initial` (authentication, throttles, ...)."""
+    runs: list[str] = []
+    initial = CatalogView.initial
+
+    def recording(self: CatalogView, request: Any, *args: Any, **kwargs: Any) -> None:
+        runs.append(request.path)
+        initial(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(CatalogView, "initial", recording)
+    return runs
+
+
+@pytest.mark.parametrize("path", [PRODUCTS_URL, "lamp", FEATURED_URL, TAGS_URL, CATEGORIES_URL])
+def test_an_anonymous_repeat_is_answered_before_drf_with_the_same_headers(
+    api_client, shop, path, monkeypatch, django_assert_num_queries
+):
+    url = product_url(path) if path == "lamp" else path
+    first = api_client.get(url)
+    runs = _count_drf_runs(monkeypatch)
+
+    with django_assert_num_queries(0):
+        again = api_client.get(url)
+
+    assert runs == []
+    assert again.status_code == first.status_code == 200
+    assert again.content == first.content
+    for header in ("Content-Type", "Allow", "Cache-Control", "Vary", "ETag"):
+        assert again[header] == first[header], header
+    assert api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+def test_on_redis_an_anonymous_repeat_is_one_round_trip(api_client, shop, monkeypatch):
+    client = throttling._redis_client()
+    if client is None:
+        pytest.skip("the cache is not Redis here; CI runs this on Redis")
+    api_client.get(PRODUCTS_URL)
+    trips: list[str] = []
+    execute = Pipeline.execute
+
+    def counting_execute(pipe: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        trips.append(f"pipeline of {len(pipe.command_stack)}")
+        return execute(pipe, *args, **kwargs)
+
+    command = type(client).execute_command
+
+    def single(redis: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.append(f"command {args[0]}")
+        return command(redis, *args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Pipeline, "execute", counting_execute)
+        patched.setattr(type(client), "execute_command", single)
+        answer = api_client.get(PRODUCTS_URL)
+
+    assert answer.status_code == 200
+    # The throttle's INCR, EXPIRE and GET, then the catalog version and the stored answer.
+    assert trips == ["pipeline of 5"]
+
+
+def test_answers_served_before_drf_are_throttled_and_counted_once(api_client, shop, settings):
+    _anon_rate(settings, "3/min")
+
+    answers = [api_client.get(PRODUCTS_URL) for _ in range(4)]
+
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    assert_problem(answers[3], 429, "throttled")
+    assert 1 <= int(answers[3]["Retry-After"]) <= 60
+    assert "public" not in answers[3].get("Cache-Control", "")
+
+
+def test_signed_in_clients_sessions_and_other_media_types_go_through_drf(
+    api_client, shop, monkeypatch, settings
+):
+    plain = api_client.get(PRODUCTS_URL)  # stored
+    runs = _count_drf_runs(monkeypatch)
+
+    signed_in = client_for(UserFactory.create()).get(PRODUCTS_URL)
+    with_session = APIClient()
+    with_session.cookies[settings.SESSION_COOKIE_NAME] = "not-a-session"
+    from_session = with_session.get(PRODUCTS_URL)
+    indented = api_client.get(PRODUCTS_URL, HTTP_ACCEPT="application/json; indent=4")
+
+    assert len(runs) == 3
+    assert signed_in.content == from_session.content == plain.content
+    assert "private" in signed_in["Cache-Control"]
+    assert indented.status_code == 200
+    assert indented.content != plain.content
+    assert json.loads(indented.content) == plain.json()
+    assert b'\n    "' in indented.content
 
 
 # --- A cache outage -------------------------------------------------------------------------

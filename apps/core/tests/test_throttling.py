@@ -54,6 +54,16 @@ def test_a_client_gets_its_rate_then_a_429_with_retry_after(api_client, db, rate
     assert other.status_code == 200  # counted per client
 
 
+def test_an_anonymous_client_is_held_to_the_anonymous_rate_only(api_client, db, settings):
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": "3/min", "user": "1/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+    answers = [api_client.get(CATEGORIES_URL, REMOTE_ADDR="203.0.113.7") for _ in range(4)]
+
+    # Not counted a second time at the signed-in rate (1/min), by address.
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+
+
 def test_the_last_window_counts_for_the_part_that_still_overlaps(rate):
     rate("4/min")
     # Four requests in the last seconds of one minute...
