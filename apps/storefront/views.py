@@ -57,6 +57,7 @@ from apps.storefront.forms import (
     VoucherForm,
     add_domain_errors,
 )
+from apps.storefront.page_cache import cache_shared_page
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
 from apps.users.models import User
@@ -112,6 +113,7 @@ def _catalog_key() -> str:
 
 
 @require_GET
+@cache_shared_page
 def home(request: HttpRequest) -> HttpResponse:
     """Show featured products and the top categories."""
     return render(
@@ -186,6 +188,7 @@ def _product_list(
 
 
 @require_GET
+@cache_shared_page
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     """List a category's products (its sub-categories' too), filtered and ordered."""
     try:
@@ -241,6 +244,7 @@ def _render_product(
 
 
 @require_GET
+@cache_shared_page
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """Show a product: its variants, price and discount, reviews and the forms to buy or review."""
     return _render_product(request, slug)
