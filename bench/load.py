@@ -391,6 +391,12 @@ def build_endpoints(shop: Shop, args: argparse.Namespace) -> list[Endpoint]:
     checkout_conns = min(args.checkout_connections, MAX_CONNECTIONS)
     anon = [
         Endpoint("ceiling", [line("GET", "/bench/ceiling")], connections=conns),
+        Endpoint(
+            "ceiling + 1 Redis round trip",
+            [line("GET", "/bench/ceiling-redis")],
+            connections=conns,
+            note="what every throttled answer pays at least",
+        ),
         Endpoint("healthz", [line("GET", "/healthz")], connections=conns),
         Endpoint("products warm", [line("GET", "/api/v1/products/")], connections=conns),
         Endpoint(

@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,13 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.cart.models import Cart, CartLine, ShippingMethod
 from apps.catalog.cache import bump_catalog_version
 from apps.catalog.listing import refresh_listing
-from apps.catalog.models import ProductVariant
+from apps.catalog.models import Product, ProductVariant
 from apps.orders.models import IdempotencyKey, Order
 from apps.users.models import User
 
@@ -117,6 +119,11 @@ def measure(label: str, send: Callable[[], int], before: Callable[[], None], n: 
     )
 
 
+def status_of(client: Client, path: str) -> int:
+    """GET `path`; return the status."""
+    return client.get(path).status_code
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200, help="per path (200)")
@@ -154,8 +161,19 @@ def main() -> int:
             path, body, content_type="application/json", headers={**auth, **headers}
         ).status_code
 
+    product = Product.objects.filter(is_active=True).order_by("-created_at", "-pk").first()
+    if product is None:
+        raise SystemExit("The benchmark catalog has no product.")
     print("| path | queries | median ms | p99 ms | where the time goes |\n|---|---|---|---|---|")
     try:
+        for label, path in [
+            ("ceiling", "/bench/ceiling"),
+            ("products warm", "/api/v1/products/"),
+            ("product detail warm", f"/api/v1/products/{product.slug}/"),
+            ("storefront product", reverse("storefront:product", kwargs={"slug": product.slug})),
+        ]:
+            client.get(path)  # warms the cache
+            measure(label, partial(status_of, client, path), nothing, args.requests)
         measure(
             "products cold",
             lambda: client.get("/api/v1/products/").status_code,
