@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from apps.catalog.cache import process_responses
 from apps.core.tests.helpers import client_for
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
@@ -37,8 +38,10 @@ def media(settings: Any, tmp_path: Path) -> Path:
 def _clear_cache() -> Iterator[None]:
     """Start every test with an empty cache (throttles, claims and presence live there)."""
     cache.clear()
+    process_responses.clear()  # frozen clocks could start the same catalog version again
     yield
     cache.clear()
+    process_responses.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ transaction commits, so every older key is unreachable at once and no key can be
 Answers too costly to compute in a request after every write (`cached_or_stale`) are also
 kept under `catalog:latest:…`, and served for a while as a task computes the current one. Whole
 HTTP answers (`StoredResponse`, `catalog:response:…`) carry the version they were made under
-instead, so one read of two keys, the version and the answer, tells whether one is current. When
+instead, so one read of two keys, the version and the answer, tells whether one is current; a
+process keeps a copy of the last ones it served, and then reads only the version. When
 the cache is unreachable (django-redis is set to ignore errors), reads fall through to the
 database and nothing is stored.
 """
@@ -13,7 +14,9 @@ database and nothing is stored.
 import hashlib
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,13 +35,20 @@ REFRESH_CLAIM_SECONDS = 60
 T = TypeVar("T")
 
 
+def _first_version() -> int:
+    """Return a version to start from: microseconds since the epoch, so that no start after a
+    flush of the cache (Redis keeps nothing on disk) repeats a version an earlier one used,
+    and an answer a process still holds in memory (`StoredResponse`) cannot pass for current."""
+    return time.time_ns() // 1000
+
+
 def get_catalog_version() -> int | None:
     """Return the current catalog version, or None when the cache cannot be reached."""
     version = cache.get(VERSION_KEY)
     if version is None:
         # First use (or the cache was flushed): start a version. add() keeps a concurrent
         # first writer's value.
-        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.add(VERSION_KEY, _first_version(), timeout=None)
         version = cache.get(VERSION_KEY)
     return int(version) if version is not None else None
 
@@ -48,7 +58,7 @@ def bump_catalog_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet (or it was evicted): any new one invalidates
-        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.add(VERSION_KEY, _first_version(), timeout=None)
 
 
 def bump_catalog_version_on_commit() -> None:
@@ -169,12 +179,49 @@ def cached_or_stale(
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """An HTTP answer's body, as made under catalog version `version`."""
+    """An HTTP answer's body, as made under catalog version `version`, current until
+    `expires` (a POSIX time) at the latest."""
 
     version: int
     content: bytes
     content_type: str
     etag: str
+    expires: float = math.inf
+
+    def is_current(self, version: int) -> bool:
+        return self.version == version and time.time() < self.expires
+
+
+class _ProcessResponses:
+    """The answers this process served last (CATALOG_LOCAL_RESPONSES of them, least recently
+    used out first), so that a current one is not read from the cache again: the round trip
+    still reads the version, which tells whether the copy here is current, but not the body."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, StoredResponse] = OrderedDict()
+        self._lock = threading.Lock()  # threaded workers share it
+
+    def get(self, key: str) -> StoredResponse | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: str, response: StoredResponse) -> None:
+        size: int = settings.CATALOG_LOCAL_RESPONSES
+        with self._lock:
+            self._items[key] = response
+            self._items.move_to_end(key)
+            while len(self._items) > size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+process_responses = _ProcessResponses()
 
 
 def response_key(*parts: object) -> str:
@@ -182,30 +229,63 @@ def response_key(*parts: object) -> str:
     return f"catalog:response:{_digest(parts)}"
 
 
-def current_response(
-    found: Mapping[str, object], key: str
-) -> tuple[int | None, StoredResponse | None]:
-    """Return the catalog version, and the answer under `key` if it was made under it, from
-    the values `found` for VERSION_KEY and `key` (a `get_many`, or reads pipelined with other
-    commands). A missing version is started, as `get_catalog_version` does."""
-    version = found.get(VERSION_KEY)
-    if version is None:
-        return get_catalog_version(), None
-    stored = found.get(key)
-    current = int(version)  # type: ignore[call-overload]
-    if isinstance(stored, StoredResponse) and stored.version == current:
-        return current, stored
-    return current, None
+@dataclass(frozen=True)
+class ResponseLookup:
+    """Finding the current answer under `key`: read `keys` from the cache (in one round trip,
+    maybe with other commands), then `resolve` what was found."""
+
+    key: str
+    held: StoredResponse | None  # this process's copy, current or not
+
+    @property
+    def keys(self) -> list[str]:
+        """The version, and the answer too unless this process holds a copy."""
+        return [VERSION_KEY] if self.held is not None else [VERSION_KEY, self.key]
+
+    def resolve(self, found: Mapping[str, object]) -> tuple[int | None, StoredResponse | None]:
+        """Return the catalog version, and the answer if one made under it is current. A
+        missing version is started, as `get_catalog_version` does; a copy held here that is
+        older than the version costs a second read."""
+        version = found.get(VERSION_KEY)
+        if version is None:
+            return get_catalog_version(), None
+        current = int(version)  # type: ignore[call-overload]
+        if self.held is not None and self.held.is_current(current):
+            return current, self.held
+        stored = found[self.key] if self.key in found else cache.get(self.key)
+        if isinstance(stored, StoredResponse) and stored.is_current(current):
+            process_responses.put(self.key, stored)
+            return current, stored
+        return current, None
+
+
+def lookup_response(key: str) -> ResponseLookup:
+    """Start finding the current answer stored under `key`."""
+    return ResponseLookup(key, process_responses.get(key))
 
 
 def read_response(key: str) -> tuple[int | None, StoredResponse | None]:
     """Return the catalog version and the current answer stored under `key`, in one read."""
-    return current_response(cache.get_many([VERSION_KEY, key]), key)
+    lookup = lookup_response(key)
+    return lookup.resolve(cache.get_many(lookup.keys))
 
 
-def store_response(key: str, response: StoredResponse, *, expires_at: datetime | None) -> None:
-    """Keep `response` under `key` until the catalog changes: CATALOG_CACHE_TIMEOUT at most, and
-    not past `expires_at` (e.g. when a discount starts)."""
-    ttl = _lifetime(response, expires_at)
+def store_response(
+    key: str,
+    *,
+    version: int,
+    content: bytes,
+    content_type: str,
+    etag: str = "",
+    expires_at: datetime | None,
+) -> None:
+    """Keep an answer made under `version` until the catalog changes: CATALOG_CACHE_TIMEOUT at
+    most, and not past `expires_at` (e.g. when a discount starts)."""
+    ttl = _lifetime(None, expires_at)
     if ttl > 0:
+        expires = time.time() + settings.CATALOG_CACHE_TIMEOUT
+        if expires_at is not None:
+            expires = min(expires, expires_at.timestamp())
+        response = StoredResponse(version, content, content_type, etag, expires)
         cache.set(key, response, timeout=ttl)
+        process_responses.put(key, response)

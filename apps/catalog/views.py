@@ -20,9 +20,8 @@ from rest_framework.views import APIView
 from apps.catalog import attributes as attribute_services
 from apps.catalog import facets, selectors, services
 from apps.catalog.cache import (
-    VERSION_KEY,
     StoredResponse,
-    current_response,
+    lookup_response,
     read_response,
     response_key,
     store_response,
@@ -143,10 +142,10 @@ class CatalogView(APIView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if _is_anonymous_json_get(request):
-            key = _json_response_key(request, JSON_MEDIA_TYPE)
-            allowed, found = count_ahead(request, self, also_get=[VERSION_KEY, key])
-            version, stored = current_response(found, key)
-            request.catalog_response = (key, version, stored)  # type: ignore[attr-defined]
+            lookup = lookup_response(_json_response_key(request, JSON_MEDIA_TYPE))
+            allowed, found = count_ahead(request, self, also_get=lookup.keys)
+            version, stored = lookup.resolve(found)
+            request.catalog_response = (lookup.key, version, stored)  # type: ignore[attr-defined]
             if allowed and stored is not None:
                 response = self._stored_answer(stored)
                 for name, value in self.default_response_headers.items():
@@ -204,7 +203,10 @@ class CatalogView(APIView):
         if version is not None:
             store_response(
                 key,
-                StoredResponse(version, content, renderer.media_type, response["ETag"]),
+                version=version,
+                content=content,
+                content_type=renderer.media_type,
+                etag=response["ETag"],
                 expires_at=selectors.get_discount_map().next_change if priced else None,
             )
         return response

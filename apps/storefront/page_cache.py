@@ -19,7 +19,7 @@ from django.middleware.csrf import get_token
 from django.utils.cache import patch_vary_headers
 
 from apps.catalog import selectors as catalog_selectors
-from apps.catalog.cache import StoredResponse, read_response, response_key, store_response
+from apps.catalog.cache import read_response, response_key, store_response
 
 CSRF_FIELD = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 TOKEN_SLOT = b'name="csrfmiddlewaretoken" value="{csrf-token}"'
@@ -61,14 +61,12 @@ def cache_shared_page(view: View) -> View:
         if stored is None:
             response = view(request, *args, **kwargs)
             if version is not None and _stayed_shared(request, response):
-                page = StoredResponse(
+                store_response(  # no ETag: the token makes every page differ
+                    key,
                     version=version,
                     content=CSRF_FIELD.sub(TOKEN_SLOT, response.content),
                     content_type=response["Content-Type"],
-                    etag="",  # the token makes every page differ: ETags are per answer
-                )
-                store_response(
-                    key, page, expires_at=catalog_selectors.get_discount_map().next_change
+                    expires_at=catalog_selectors.get_discount_map().next_change,
                 )
             return response
         token = get_token(request).encode()  # the visitor's own: sets the cookie if new

@@ -176,6 +176,9 @@ CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
 # Facet counts after a catalog write: the previous ones are served while a task computes the
 # new ones, if they were computed at most this many seconds ago (else the request does it).
 CATALOG_STALE_SECONDS = env.int("CATALOG_STALE_SECONDS", default=900)
+# Whole catalog answers each process keeps a copy of (its memory: ~30 KB each), so a current
+# one is served after reading only the catalog version; 0 keeps none.
+CATALOG_LOCAL_RESPONSES = env.int("CATALOG_LOCAL_RESPONSES", default=256)
 # max-age of anonymous catalog GETs, for browsers, nginx and CDNs.
 CATALOG_HTTP_MAX_AGE = env.int("CATALOG_HTTP_MAX_AGE", default=60)
 # "Customers also bought": orders of the last N days count; each product keeps its top K.

@@ -19,7 +19,7 @@ from redis.client import Pipeline
 from rest_framework.test import APIClient
 
 from apps.catalog import services
-from apps.catalog.cache import VERSION_KEY, response_key
+from apps.catalog.cache import VERSION_KEY, process_responses, response_key
 from apps.catalog.models import Category, Product, ProductVariant, Tag
 from apps.catalog.tests.test_api_support import (
     BULK_URL,
@@ -526,31 +526,78 @@ def test_an_anonymous_repeat_is_answered_before_drf_with_the_same_headers(
     assert api_client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
 
 
-def test_on_redis_an_anonymous_repeat_is_one_round_trip(api_client, shop, monkeypatch):
+def _redis_trips(monkeypatch) -> list[str]:
+    """Record each round trip to Redis: a pipeline (with its size) or a single command."""
     client = throttling._redis_client()
     if client is None:
         pytest.skip("the cache is not Redis here; CI runs this on Redis")
-    api_client.get(PRODUCTS_URL)
     trips: list[str] = []
-    execute = Pipeline.execute
+    execute, command = Pipeline.execute, type(client).execute_command
 
     def counting_execute(pipe: Pipeline, *args: Any, **kwargs: Any) -> Any:
         trips.append(f"pipeline of {len(pipe.command_stack)}")
         return execute(pipe, *args, **kwargs)
 
-    command = type(client).execute_command
-
     def single(redis: Any, *args: Any, **kwargs: Any) -> Any:
         trips.append(f"command {args[0]}")
         return command(redis, *args, **kwargs)
 
-    with monkeypatch.context() as patched:
-        patched.setattr(Pipeline, "execute", counting_execute)
-        patched.setattr(type(client), "execute_command", single)
-        answer = api_client.get(PRODUCTS_URL)
+    monkeypatch.setattr(Pipeline, "execute", counting_execute)
+    monkeypatch.setattr(type(client), "execute_command", single)
+    return trips
+
+
+def test_on_redis_an_anonymous_repeat_is_one_round_trip(api_client, shop, monkeypatch):
+    api_client.get(PRODUCTS_URL)
+    trips = _redis_trips(monkeypatch)
+
+    answer = api_client.get(PRODUCTS_URL)
 
     assert answer.status_code == 200
-    # The throttle's INCR, EXPIRE and GET, then the catalog version and the stored answer.
+    # The throttle's INCR, EXPIRE and GET, and the catalog version: the answer itself is the
+    # copy this process kept, current since the version is the one it was made under.
+    assert trips == ["pipeline of 4"]
+
+
+def test_another_process_reads_the_stored_answer_in_the_same_round_trip(
+    api_client, shop, monkeypatch, django_assert_num_queries
+):
+    first = api_client.get(PRODUCTS_URL)
+    process_responses.clear()  # as a worker that has not served it yet
+    trips = _redis_trips(monkeypatch)
+
+    with django_assert_num_queries(0):
+        again = api_client.get(PRODUCTS_URL)
+
+    assert again.content == first.content
+    assert trips == ["pipeline of 5"]  # ... and the stored answer
+
+
+def test_a_copy_held_in_the_process_is_not_served_after_a_write_or_a_cache_flush(
+    api_client, shop, django_capture_on_commit_callbacks
+):
+    assert card(api_client)["name"] == "Lamp"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.update_product(product=shop["lamp"], name="Desk lamp")
+    assert card(api_client)["name"] == "Desk lamp"
+
+    # A flush (Redis keeps nothing on disk) starts the version again: never at an old number.
+    Product.objects.filter(slug="lamp").update(name="Floor lamp")  # no signal, no bump
+    cache.clear()
+    assert card(api_client)["name"] == "Floor lamp"
+
+
+def test_with_no_copies_kept_each_repeat_reads_the_stored_answer(
+    api_client, shop, settings, monkeypatch
+):
+    settings.CATALOG_LOCAL_RESPONSES = 0
+    first = api_client.get(PRODUCTS_URL)
+    trips = _redis_trips(monkeypatch)
+
+    again = api_client.get(PRODUCTS_URL)
+
+    assert again.content == first.content
     assert trips == ["pipeline of 5"]
 
 
