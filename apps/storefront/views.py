@@ -669,6 +669,15 @@ def password_reset(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_reset_confirm(request: HttpRequest, uid: str, token: str) -> HttpResponse:
     """Choose a new password from the link of a password-reset e-mail."""
+    try:
+        user_services.check_reset_link(uid=uid, token=token)
+    except DomainError as exc:  # made up, expired or used: say so, and offer a new link
+        return render(
+            request,
+            "storefront/account/password_reset_invalid.html",
+            {"detail": exc.detail},
+            status=400,
+        )
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

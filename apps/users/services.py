@@ -120,13 +120,7 @@ def password_reset_uid(user: User) -> str:
     return urlsafe_base64_encode(force_bytes(user.pk))
 
 
-def reset_password(*, uid: str, token: str, new_password: str) -> User:
-    """Set a new password from a reset link's uid and token; the token then stops working.
-
-    Raises:
-        InvalidToken: the uid or token is malformed, expired or already used.
-        InvalidPassword: the new password fails the password rules.
-    """
+def _reset_link_user(*, uid: str, token: str) -> User:
     invalid = InvalidToken("The password reset link is invalid or has expired.")
     try:
         user_id = uuid.UUID(force_str(urlsafe_base64_decode(uid)))
@@ -135,6 +129,26 @@ def reset_password(*, uid: str, token: str, new_password: str) -> User:
     user = User.objects.active().filter(pk=user_id).first()
     if user is None or not default_token_generator.check_token(user, token):
         raise invalid
+    return user
+
+
+def check_reset_link(*, uid: str, token: str) -> None:
+    """Check a password-reset link's uid and token before offering to choose a password.
+
+    Raises:
+        InvalidToken: the uid or token is malformed, expired or already used.
+    """
+    _reset_link_user(uid=uid, token=token)
+
+
+def reset_password(*, uid: str, token: str, new_password: str) -> User:
+    """Set a new password from a reset link's uid and token; the token then stops working.
+
+    Raises:
+        InvalidToken: the uid or token is malformed, expired or already used.
+        InvalidPassword: the new password fails the password rules.
+    """
+    user = _reset_link_user(uid=uid, token=token)
     _validate_new_password(password=new_password, user=user, field="new_password")
     _set_password(user=user, password=new_password)
     return user

@@ -175,6 +175,35 @@ def test_password_reset_by_email_link(django_capture_on_commit_callbacks: Captur
     assert "invalid or has expired" in again.content.decode()
 
 
+@pytest.mark.parametrize(
+    "link",
+    ["made-up/also-made-up", "{uid}/{token}x", "{uid}/{token}"],
+    ids=["made up", "tampered token", "used"],
+)
+def test_a_reset_link_that_does_not_work_says_so_and_offers_a_new_one(link: str) -> None:
+    user: User = UserFactory.create()
+    uid = user_services.password_reset_uid(user)
+    token = default_token_generator.make_token(user)
+    if link == "{uid}/{token}":  # used: the password changed since, so the token stops working
+        user_services.reset_password(uid=uid, token=token, new_password=NEW_PASSWORD)
+    path = f"/account/reset/{link.format(uid=uid, token=token)}/"
+
+    shown = Client().get(path)
+    posted = Client().post(
+        path, {"new_password1": "a-b-c-d-e-f-g", "new_password2": "a-b-c-d-e-f-g"}
+    )
+
+    for response in (shown, posted):
+        body = response.content.decode()
+        assert response.status_code == 400
+        assert "invalid or has expired" in body
+        assert 'href="/account/password-reset/"' in body
+        assert "Choose a new password" not in body
+        assert 'id="id_new_password1"' not in body
+    user.refresh_from_db()
+    assert not user.check_password("a-b-c-d-e-f-g")
+
+
 def test_password_reset_for_an_unknown_address_says_the_same_and_sends_nothing(
     django_capture_on_commit_callbacks: Capture,
 ) -> None:
