@@ -4,7 +4,7 @@ by colour and size, on a desktop and a phone."""
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from apps.cart.models import CartLine
 from apps.catalog.tests.attribute_shop import Shop
@@ -106,3 +106,22 @@ def test_without_javascript_the_variant_list_and_the_apply_button_still_work(
         expect(page.locator(".variants")).to_be_visible()
     finally:
         context.close()
+
+
+def test_what_a_shopper_types_before_the_page_has_loaded_stays(page: Page, shop: Shop) -> None:
+    # The product pictures are held back, so the page's load event (and `pageshow`) waits.
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route(re.compile(r"placeholder\.svg"), hold)
+    page.goto("/c/shoes/", wait_until="domcontentloaded")
+    page.locator("#id_price_min").fill("100")
+    assert held, "no picture was held back: the page loaded before anything was typed"
+
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("load")
+
+    expect(page.locator("#id_price_min")).to_have_value("100")

@@ -23,7 +23,14 @@
     });
     // Coming back through the history: the form shows the filters of the list on screen
     // (the ones the server rendered), not what the browser remembers typing, and is usable.
-    window.addEventListener("pageshow", function () {
+    // Not on a first visit: what a shopper types before the page has loaded stays.
+    window.addEventListener("pageshow", function (event) {
+      var entries = window.performance && performance.getEntriesByType
+        ? performance.getEntriesByType("navigation") : [];
+      var back = entries.length > 0 && entries[0].type !== "navigate";
+      if (!event.persisted && !back) {
+        return;
+      }
       filters.reset();
       Array.prototype.forEach.call(filters.elements, function (element) {
         element.disabled = element.dataset.disabled === "true";
