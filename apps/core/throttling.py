@@ -165,14 +165,18 @@ def count_ahead(
 
     Return whether every throttle allows the request, and the values found. The counts are
     kept on the request, so if DRF runs after all its throttles judge them without counting
-    the request again (and answer 429 with Retry-After).
+    the request again (and answer 429 with Retry-After). A throttle that can only be applied
+    in DRF (not a counting one, or a scoped one, whose rate is the view's) makes the answer
+    "not allowed" here: the caller then lets DRF run, which applies it.
     """
-    throttles = [t for t in view.get_throttles() if isinstance(t, _CountingMixin)]
     windows: list[tuple[str, int, int]] = []
     judged: list[tuple[_CountingMixin, float]] = []
-    for throttle in throttles:
-        # A scoped throttle learns its rate in allow_request(): it counts then, as usual.
-        if getattr(throttle, "rate", None) is None:
+    only_in_drf = False
+    for throttle in view.get_throttles():
+        if not isinstance(throttle, _CountingMixin) or isinstance(throttle, ScopedRateThrottle):
+            only_in_drf = True
+            continue
+        if throttle.rate is None:  # no limit set for this scope
             continue
         key = throttle.get_cache_key(request, view)  # type: ignore[arg-type]
         if key is None:
@@ -184,7 +188,7 @@ def count_ahead(
     request.throttle_counts = {  # type: ignore[attr-defined]
         (key, window): counted for (key, window, _), counted in zip(windows, counts, strict=True)
     }
-    allowed = all(
+    allowed = not only_in_drf and all(
         throttle.judge(counted, elapsed=elapsed)
         for (throttle, elapsed), counted in zip(judged, counts, strict=True)
     )

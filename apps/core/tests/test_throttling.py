@@ -9,8 +9,10 @@ from django.core.cache import cache
 from django.test import override_settings
 from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
+from rest_framework import throttling as drf_throttling
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework.views import APIView
 
 from apps.core import throttling
 from apps.core.tests.helpers import assert_problem
@@ -109,3 +111,26 @@ def test_when_the_cache_is_down_requests_pass_and_it_is_logged(rate, monkeypatch
         patched.setattr(Pipeline, "execute", refuse)
         assert all(allowed(anonymous_throttle(at=60 * 1000 + 1)) for _ in range(3))
     assert "the cache is unavailable" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "other", [throttling.ScopedRateThrottle, drf_throttling.AnonRateThrottle], ids=["scoped", "drf"]
+)
+def test_a_throttle_only_drf_can_apply_keeps_the_answer_from_being_served_ahead(rate, other):
+    rate("100/min")
+
+    class Counted(APIView):
+        throttle_classes = [throttling.AnonRateThrottle]
+        throttle_scope = "login"
+
+    class WithOther(Counted):
+        throttle_classes = [throttling.AnonRateThrottle, other]
+
+    def anonymous_get() -> Any:
+        request = APIRequestFactory().get("/", REMOTE_ADDR="203.0.113.7")
+        request.user = AnonymousUser()
+        return request
+
+    assert throttling.count_ahead(anonymous_get(), Counted())[0] is True
+    # The caller then lets DRF run, which applies the other throttle.
+    assert throttling.count_ahead(anonymous_get(), WithOther())[0] is False
