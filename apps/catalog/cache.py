@@ -186,7 +186,7 @@ class StoredResponse:
     content: bytes
     content_type: str
     etag: str
-    expires: float = math.inf
+    expires: float
 
     def is_current(self, version: int) -> bool:
         return self.version == version and time.time() < self.expires
@@ -281,11 +281,11 @@ def store_response(
 ) -> None:
     """Keep an answer made under `version` until the catalog changes: CATALOG_CACHE_TIMEOUT at
     most, and not past `expires_at` (e.g. when a discount starts)."""
-    ttl = _lifetime(None, expires_at)
-    if ttl > 0:
-        expires = time.time() + settings.CATALOG_CACHE_TIMEOUT
-        if expires_at is not None:
-            expires = min(expires, expires_at.timestamp())
+    now = time.time()
+    expires = now + settings.CATALOG_CACHE_TIMEOUT
+    if expires_at is not None:
+        expires = min(expires, expires_at.timestamp())
+    if expires > now:
         response = StoredResponse(version, content, content_type, etag, expires)
-        cache.set(key, response, timeout=ttl)
+        cache.set(key, response, timeout=math.ceil(expires - now))
         process_responses.put(key, response)

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_vary_headers
@@ -33,7 +34,7 @@ def _is_shared_visit(request: HttpRequest) -> bool:
         request.method == "GET"
         and not request.META.get("QUERY_STRING")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and getattr(settings, "MESSAGES_COOKIE_NAME", "messages") not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
     )
 
 
