@@ -132,7 +132,7 @@ def customer() -> User:
     user = User.objects.filter(email__iexact=CUSTOMER_EMAIL).first()
     if user is None:
         user = User.objects.create_user(email=CUSTOMER_EMAIL, full_name="Checkout Bench")
-    cart = cart_services.get_or_create_cart(user=user, token=None)
+    cart = cart_services.get_or_create_cart(user_id=user.pk, token=None)
     cart_services.clear_cart(cart=cart)  # nothing left over from an interrupted run
     return user
 
@@ -146,7 +146,7 @@ def cleanup(user: User, order_ids: list[str], original_stock: dict[int, int]) ->
     with transaction.atomic():
         Order.objects.filter(pk__in=order_ids).delete()  # lines, events, voucher uses with them
         IdempotencyKey.objects.filter(scope=f"user:{user.pk}").delete()
-        cart_services.clear_cart(cart=cart_services.get_or_create_cart(user=user, token=None))
+        cart_services.clear_cart(cart=cart_services.get_or_create_cart(user_id=user.pk, token=None))
         set_stock(original_stock)
 
 

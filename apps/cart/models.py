@@ -103,7 +103,7 @@ class Cart(PublicModel):
 class CartLine(TimeStampedModel):
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="lines")
     variant = models.ForeignKey(
-        "catalog.ProductVariant", on_delete=models.CASCADE, related_name="+"
+        "catalog.ProductVariant", on_delete=models.CASCADE, related_name="cart_lines"
     )
     quantity = models.PositiveIntegerField()
 

@@ -5,10 +5,11 @@ under row locks, which is what guarantees no overselling.
 """
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from apps.cart.errors import (
     VariantNotFound,
 )
 from apps.cart.models import Cart, CartLine, ShippingMethod, Voucher, VoucherUsage
-from apps.cart.querysets import cart_lines
+from apps.cart.querysets import cart_lines_and_variant
 from apps.catalog.models import ProductVariant
 from apps.catalog.selectors import visible_category_ids
 from apps.core.errors import OutOfStock
@@ -50,16 +51,19 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
-def _sellable_variant(*, sku: str | None = None, variant_id: int | None = None) -> ProductVariant:
-    lookup = Q(sku=sku) if sku is not None else Q(pk=variant_id)
-    variant = ProductVariant.objects.select_related("product").filter(lookup).first()
-    if variant is None:
-        raise VariantNotFound(f"No product variant {sku or variant_id}.")
+def _check_sellable(variant: ProductVariant) -> None:
     product = variant.product
     if not (
         variant.is_active and product.is_active and product.category_id in visible_category_ids()
     ):
         raise ProductUnavailable(f"{product.name} ({variant.sku}) is not for sale.")
+
+
+def _sellable_variant(*, variant_id: int) -> ProductVariant:
+    variant = ProductVariant.objects.select_related("product").filter(pk=variant_id).first()
+    if variant is None:
+        raise VariantNotFound(f"No product variant {variant_id}.")
+    _check_sellable(variant)
     return variant
 
 
@@ -74,42 +78,57 @@ def _check_stock(variant: ProductVariant, quantity: int) -> None:
 # --- Finding and merging carts --------------------------------------------------------------
 
 
-def get_cart(*, user: User | None, token: str | None) -> Cart | None:
+def get_cart(*, user_id: UUID | None, token: str | None, lock: bool = False) -> Cart | None:
     """Return the caller's cart without creating one; a signed-in user's absorbs `token`'s.
 
-    A signed-in customer who sends the token of a cart filled while signed out gets that
-    cart merged into theirs (the anonymous cart is then gone).
+    A signed-in customer's cart comes with its user (`cart.user`), and only while that user is
+    active: the one query that finds the cart also confirms who it belongs to. A customer who
+    sends the token of a cart filled while signed out gets that cart merged into theirs (the
+    anonymous cart is then gone). With `lock`, the cart's row stays locked until the
+    transaction ends, so the writes to one cart take turns.
     """
     carts = Cart.objects.select_related("voucher", "shipping_method")
+    if lock:
+        carts = carts.select_for_update(of=("self",))
     anonymous = carts.filter(token=token, user__isnull=True).first() if token else None
-    if user is None:
+    if user_id is None:
         return anonymous
-    cart = carts.filter(user=user).first()
+    cart = carts.select_related("user").filter(user_id=user_id, user__is_active=True).first()
     if anonymous is not None:
-        cart = merge_carts(source=anonymous, user=user, target=cart)
+        cart = merge_carts(source=anonymous, user_id=user_id, target=cart)
     return cart
 
 
-def get_or_create_cart(*, user: User | None, token: str | None) -> Cart:
-    """Return the caller's cart, creating an empty one if there is none."""
-    cart = get_cart(user=user, token=token)
-    if cart is not None:
-        return cart
+def create_cart(*, user_id: UUID | None) -> Cart:
+    """Create an empty cart (the user's, or an anonymous one), or return the user's if it exists.
+
+    Inside a transaction the new row is the caller's alone until it commits, as a locked one is.
+    """
     try:
         with transaction.atomic():
-            return Cart.objects.create(user=user)
+            return Cart.objects.create(user_id=user_id)
     except IntegrityError:  # a concurrent request made the user's cart
-        return Cart.objects.select_related("voucher", "shipping_method").get(user=user)
+        if user_id is None:
+            raise
+        carts = Cart.objects.select_related("voucher", "shipping_method")
+        if connection.in_atomic_block:
+            carts = carts.select_for_update(of=("self",))
+        return carts.get(user_id=user_id)
+
+
+def get_or_create_cart(*, user_id: UUID | None, token: str | None, lock: bool = False) -> Cart:
+    """Return the caller's cart, creating an empty one if there is none."""
+    return get_cart(user_id=user_id, token=token, lock=lock) or create_cart(user_id=user_id)
 
 
 @transaction.atomic
-def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
+def merge_carts(*, source: Cart, user_id: UUID, target: Cart | None) -> Cart:
     """Move an anonymous cart's lines into the user's cart, summing quantities up to the stock.
 
     Without a target the anonymous cart simply becomes the user's.
     """
     if target is None:
-        source.user = user
+        source.user_id = user_id
         source.save(update_fields=["user", "updated_at"])
         return source
     existing = {line.variant_id: line for line in target.lines.select_related("variant")}
@@ -131,21 +150,28 @@ def merge_carts(*, source: Cart, user: User, target: Cart | None) -> Cart:
         target.shipping_method_id = source.shipping_method_id
     target.save(update_fields=["voucher", "shipping_method", "updated_at"])
     source.delete()
-    return Cart.objects.select_related("voucher", "shipping_method").get(pk=target.pk)
+    return Cart.objects.select_related("user", "voucher", "shipping_method").get(pk=target.pk)
 
 
 # --- Lines ----------------------------------------------------------------------------------
 
 
 def add_to_cart(
-    *, cart: Cart, quantity: int, sku: str | None = None, variant_id: int | None = None
+    *,
+    cart: Cart,
+    quantity: int,
+    sku: str | None = None,
+    variant_id: int | None = None,
+    locked: bool = False,
 ) -> CartLine:
     """Add a quantity of a variant (by SKU or id), on top of what the cart already holds.
 
     Runs in the caller's transaction when there is one (no savepoint: every refusal is raised
-    before anything but the cart's last-use time is written), else in its own. Four queries:
-    the variant, the cart's touch (which locks its row), its lines with their variants and
-    products, and the line's write; the lines are left on `cart` for its answer.
+    before the first write), else in its own. Two queries: the cart's lines with their variants
+    and products together with the variant added, then the line's write; the lines are left on
+    `cart` for its answer. A third, first, locks the cart, unless the caller says with `locked`
+    that it loaded the cart locked in this transaction (`get_cart(lock=True)`) or created it
+    there. The cart's last use is its newest line's (`purge_stale_carts`), so it isn't written.
 
     Raises:
         InvalidQuantity: not between 1 and CART_MAX_QUANTITY (in all, for the line).
@@ -155,12 +181,16 @@ def add_to_cart(
         CartFull: the cart already has CART_MAX_LINES lines.
     """
     _check_quantity(quantity)
-    variant = _sellable_variant(sku=sku, variant_id=variant_id)
     with joined_atomic():
-        # The UPDATE takes the row lock that SELECT ... FOR UPDATE would: two adds of the
-        # same variant at once take turns, and the second reads the lines the first wrote.
-        _touch(cart)
-        lines = list(cart_lines(cart))
+        # Under the cart's lock two adds of the same variant take turns, and the second reads
+        # the lines the first wrote.
+        if not locked:
+            _lock(cart)
+        wanted = Q(sku=sku) if sku is not None else Q(pk=variant_id)
+        lines, variant = cart_lines_and_variant(cart, wanted)
+        if variant is None:
+            raise VariantNotFound(f"No product variant {sku or variant_id}.")
+        _check_sellable(variant)
         line = next((x for x in lines if x.variant_id == variant.pk), None)
         total = quantity + (line.quantity if line else 0)
         _check_quantity(total)
@@ -185,21 +215,21 @@ def _own_line(cart: Cart, line_id: int) -> CartLine:
 
 
 @transaction.atomic
-def update_cart_line(*, cart: Cart, line_id: int, quantity: int) -> CartLine:
-    """Set a line's quantity.
+def update_cart_line(*, cart: Cart, line_id: int, quantity: int, locked: bool = False) -> CartLine:
+    """Set a line's quantity (`locked` as for `add_to_cart`).
 
     Raises:
         CartLineNotFound: the line is not in this cart.
         InvalidQuantity, ProductUnavailable, OutOfStock: as for `add_to_cart`.
     """
     _check_quantity(quantity)
-    _lock(cart)
+    if not locked:
+        _lock(cart)
     line = _own_line(cart, line_id)
     variant = _sellable_variant(variant_id=line.variant_id)
     _check_stock(variant, quantity)
     line.quantity = quantity
-    line.save(update_fields=["quantity", "updated_at"])
-    _touch(cart)
+    line.save(update_fields=["quantity", "updated_at"])  # the cart's last use, too
     return line
 
 
@@ -299,7 +329,12 @@ def set_shipping_method(*, cart: Cart, shipping_method_id: int) -> ShippingMetho
 
 
 def purge_stale_carts(*, older_than: timedelta | None = None) -> int:
-    """Delete carts nobody has touched for CART_STALE_DAYS (or `older_than`); return how many."""
+    """Delete carts nobody has used for CART_STALE_DAYS (or `older_than`); return how many.
+
+    A cart's last use is the newest of its own change and its lines' (adding to a cart writes
+    only the line).
+    """
     cutoff = timezone.now() - (older_than or timedelta(days=settings.CART_STALE_DAYS))
-    _, per_model = Cart.objects.filter(updated_at__lt=cutoff).delete()
+    recent_lines = CartLine.objects.filter(cart=OuterRef("pk"), updated_at__gte=cutoff)
+    _, per_model = Cart.objects.filter(updated_at__lt=cutoff).exclude(Exists(recent_lines)).delete()
     return per_model.get(Cart._meta.label, 0)

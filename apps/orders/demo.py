@@ -65,7 +65,7 @@ def _backdate(order: Order, placed_at: datetime) -> None:
 
 
 def _place(shopper: User, variants: list[ProductVariant], rng: random.Random) -> Order:
-    cart = cart_services.get_or_create_cart(user=shopper, token=None)
+    cart = cart_services.get_or_create_cart(user_id=shopper.pk, token=None)
     cart_services.clear_cart(cart=cart)
     for variant in rng.sample(variants, k=rng.randint(1, 3)):
         cart_services.add_to_cart(cart=cart, sku=variant.sku, quantity=rng.randint(1, 2))

@@ -73,7 +73,7 @@ class CheckoutView(APIView):
         if user is None and not token:
             raise EmptyCart("There is nothing in the cart to order.")
         if user is not None and token:
-            cart_services.get_cart(user=user, token=token)  # takes in the guest cart's lines
+            cart_services.get_cart(user_id=user.pk, token=token)  # takes in the guest cart's lines
         scope = f"user:{user.pk}" if user else f"cart:{token}"
 
         def checkout() -> tuple[int, dict[str, Any]]:

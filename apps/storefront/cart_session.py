@@ -6,6 +6,7 @@ browser that placed an order can see it.
 """
 
 from typing import Any
+from uuid import UUID
 
 from django.http import HttpRequest
 
@@ -31,18 +32,27 @@ def session_cart_token(request: HttpRequest) -> str | None:
 
 def existing_cart(request: HttpRequest) -> Cart | None:
     """Return the browser's cart without creating one (a signed-in user's absorbs the session's)."""
-    user = signed_in_user(request)
-    cart = cart_services.get_cart(user=user, token=session_cart_token(request))
+    cart = cart_services.get_cart(user_id=_user_id(request), token=session_cart_token(request))
     _remember(request, cart)
     return cart
 
 
 def cart_for_writing(request: HttpRequest) -> Cart:
-    """Return the browser's cart, creating it when there is none yet."""
-    user = signed_in_user(request)
-    cart = cart_services.get_or_create_cart(user=user, token=session_cart_token(request))
+    """Return the browser's cart, locked, creating it when there is none yet.
+
+    Call it inside `transaction.atomic()` with the write it is for: the lock lasts until the
+    write commits.
+    """
+    cart = cart_services.get_or_create_cart(
+        user_id=_user_id(request), token=session_cart_token(request), lock=True
+    )
     _remember(request, cart)
     return cart
+
+
+def _user_id(request: HttpRequest) -> UUID | None:
+    user = signed_in_user(request)
+    return user.pk if user is not None else None
 
 
 def _remember(request: HttpRequest, cart: Cart | None) -> None:
@@ -61,7 +71,7 @@ def merge_session_cart(request: HttpRequest, user: User) -> Cart | None:
     request.session.pop(CART_TOKEN_KEY, None)
     # The cart service merges an anonymous cart named by its token into the user's, as the
     # API does when a signed-in customer sends X-Cart-Token.
-    return cart_services.get_cart(user=user, token=token) if token else None
+    return cart_services.get_cart(user_id=user.pk, token=token) if token else None
 
 
 def remember_guest_order(request: HttpRequest, order_id: Any) -> None:

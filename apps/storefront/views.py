@@ -290,7 +290,10 @@ def cart_add(request: HttpRequest, slug: str) -> HttpResponse:
             with transaction.atomic():  # a refused add leaves no empty cart behind
                 cart = cart_session.cart_for_writing(request)
                 cart_services.add_to_cart(
-                    cart=cart, sku=form.cleaned_data["sku"], quantity=form.cleaned_data["quantity"]
+                    cart=cart,
+                    sku=form.cleaned_data["sku"],
+                    quantity=form.cleaned_data["quantity"],
+                    locked=True,
                 )
         except DomainError as exc:
             add_domain_errors(form, exc, fields={})

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.cart import services
-from apps.cart.models import CartLine
+from apps.cart.models import Cart, CartLine
 from apps.cart.tests.factories import CartFactory
 from apps.catalog.models import ProductVariant
 from apps.catalog.tests.factories import ProductVariantFactory
@@ -32,7 +32,22 @@ def _real_postgresql() -> None:
     require_postgresql()
 
 
-def test_two_simultaneous_adds_of_the_same_variant_both_count():
+def add_with_the_service_locking(cart: Cart) -> None:
+    services.add_to_cart(cart=cart, sku="CLICKED", quantity=1)
+
+
+def add_with_the_lookup_locking(cart: Cart) -> None:
+    """As the API and the storefront add: the cart is found locked, and the add is told so."""
+    with transaction.atomic():
+        found = services.get_cart(user_id=None, token=cart.token, lock=True)
+        assert found is not None
+        services.add_to_cart(cart=found, sku="CLICKED", quantity=1, locked=True)
+
+
+@pytest.mark.parametrize(
+    "add", [add_with_the_service_locking, add_with_the_lookup_locking], ids=["service", "lookup"]
+)
+def test_two_simultaneous_adds_of_the_same_variant_both_count(add):
     """BUG: both requests find no line for the variant and both insert one.
 
     The second insert breaks the one-line-per-variant constraint (a 500 through the API) and
@@ -50,7 +65,7 @@ def test_two_simultaneous_adds_of_the_same_variant_both_count():
 
     def add_one() -> None:
         try:
-            services.add_to_cart(cart=cart, sku="CLICKED", quantity=1)
+            add(cart)
         finally:
             connection.close()
 

@@ -232,29 +232,36 @@ def test_clear_cart_removes_the_lines_and_voucher_but_keeps_the_shipping_choice(
     ids=["add", "update", "remove"],
 )
 def test_changing_lines_marks_the_cart_as_used(cart, time_machine, write):
-    time_machine.move_to(T0, tick=False)
+    """Adding or changing a line writes only the line, removing one touches the cart: either
+    way the cart's last use is now, and the purge of carts unused for ten days keeps it."""
+    time_machine.move_to(T0 - timedelta(days=20), tick=False)
     line = CartLineFactory.create(cart=cart)
+    CartLineFactory.create(cart=cart)  # the cart keeps a line when the other is removed
     Cart.objects.filter(pk=cart.pk).update(updated_at=T0 - timedelta(days=20))
+    time_machine.move_to(T0, tick=False)
 
     write(cart, line)
 
-    assert Cart.objects.get(pk=cart.pk).updated_at == T0
+    assert services.purge_stale_carts(older_than=timedelta(days=10)) == 0
+    assert Cart.objects.filter(pk=cart.pk).exists()
+    time_machine.move_to(T0 + timedelta(days=11), tick=False)
+    assert services.purge_stale_carts(older_than=timedelta(days=10)) == 1
 
 
 # --- Finding carts --------------------------------------------------------------------------
 
 
 def test_an_anonymous_cart_is_found_by_its_token_only(cart):
-    assert services.get_cart(user=None, token=cart.token) == cart
-    assert services.get_cart(user=None, token="not-a-token") is None
-    assert services.get_cart(user=None, token=None) is None
+    assert services.get_cart(user_id=None, token=cart.token) == cart
+    assert services.get_cart(user_id=None, token="not-a-token") is None
+    assert services.get_cart(user_id=None, token=None) is None
 
 
 def test_a_customers_cart_is_never_found_by_its_token_alone():
     # A cart that was filled anonymously and then became a customer's keeps its token.
     customers = CartFactory.create(user=UserFactory.create())
 
-    assert services.get_cart(user=None, token=customers.token) is None
+    assert services.get_cart(user_id=None, token=customers.token) is None
 
 
 def test_a_customer_finds_their_cart_whatever_token_they_send():
@@ -264,25 +271,25 @@ def test_a_customer_finds_their_cart_whatever_token_they_send():
     CartLineFactory.create(cart=another_customers)
 
     for token in (None, "unknown", another_customers.token):
-        assert services.get_cart(user=user, token=token) == mine
+        assert services.get_cart(user_id=user.pk, token=token) == mine
     assert another_customers.lines.count() == 1
 
 
 def test_get_or_create_cart_creates_only_when_there_is_none():
     user = UserFactory.create()
 
-    anonymous = services.get_or_create_cart(user=None, token=None)
-    customers = services.get_or_create_cart(user=user, token=None)
+    anonymous = services.get_or_create_cart(user_id=None, token=None)
+    customers = services.get_or_create_cart(user_id=user.pk, token=None)
 
     assert (anonymous.user, customers.user) == (None, user)
     assert anonymous.token != customers.token
-    assert services.get_or_create_cart(user=None, token=anonymous.token) == anonymous
-    assert services.get_or_create_cart(user=user, token=None) == customers
+    assert services.get_or_create_cart(user_id=None, token=anonymous.token) == anonymous
+    assert services.get_or_create_cart(user_id=user.pk, token=None) == customers
     assert Cart.objects.count() == 2
 
 
 def test_get_or_create_cart_with_an_unknown_token_starts_a_new_cart(cart):
-    new = services.get_or_create_cart(user=None, token="stale-token")
+    new = services.get_or_create_cart(user_id=None, token="stale-token")
 
     assert new != cart
     assert new.token != "stale-token"
@@ -317,7 +324,7 @@ def test_signing_in_merges_the_anonymous_cart_into_the_customers(
         if quantity is not None:
             CartLineFactory.create(cart=holder, variant=variant, quantity=quantity)
 
-    assert services.get_cart(user=user, token=source.token) == target
+    assert services.get_cart(user_id=user.pk, token=source.token) == target
 
     expected = {"ONLY-MINE": 1} | ({"MERGED": merged} if merged else {})
     assert quantities(target) == expected
@@ -328,7 +335,7 @@ def test_without_a_cart_of_their_own_the_anonymous_cart_becomes_the_customers(ca
     user = UserFactory.create()
     CartLineFactory.create(cart=cart, variant=variant, quantity=3)
 
-    assert services.get_cart(user=user, token=cart.token) == cart
+    assert services.get_cart(user_id=user.pk, token=cart.token) == cart
 
     assert Cart.objects.get(pk=cart.pk).user == user
     assert quantities(cart) == {"LAMP-1": 3}
@@ -356,7 +363,7 @@ def test_merging_keeps_the_customers_voucher_and_shipping_else_takes_the_anonymo
         voucher=vouchers.get(anonymous), shipping_method=methods.get(anonymous)
     )
 
-    merged = services.merge_carts(source=source, user=user, target=target)
+    merged = services.merge_carts(source=source, user_id=user.pk, target=target)
 
     assert (merged.voucher, merged.shipping_method) == (vouchers.get(kept), methods.get(kept))
     target.refresh_from_db()
@@ -376,7 +383,7 @@ def test_merging_never_fills_a_cart_past_the_line_limit(settings):
     source = CartFactory.create()
     CartLineFactory.create_batch(2, cart=source)
 
-    services.merge_carts(source=source, user=user, target=target)
+    services.merge_carts(source=source, user_id=user.pk, target=target)
 
     assert set(own_lines) <= set(target.lines.all())
     assert target.lines.count() <= settings.CART_MAX_LINES

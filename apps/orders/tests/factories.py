@@ -109,7 +109,7 @@ def make_shipping(name: str = "Standard", price: str = "4.95", **fields: Any) ->
 
 
 def new_cart(user: User | None = None) -> Cart:
-    return cart_services.get_or_create_cart(user=user, token=None)
+    return cart_services.get_or_create_cart(user_id=user.pk if user else None, token=None)
 
 
 def fill_cart(cart: Cart, items: Mapping[ProductVariant, int]) -> Cart:

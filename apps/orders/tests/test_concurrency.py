@@ -216,7 +216,7 @@ def test_one_idempotency_key_sent_by_many_at_once_places_one_order() -> None:
     """64 retries of one checkout (same customer, key and body) race; one order, one answer."""
     shirt, socks = variant("IDEM-SHIRT", 10), variant("IDEM-SOCKS", 5)
     user = UserFactory.create()
-    cart = cart_services.get_or_create_cart(user=user, token=None)
+    cart = cart_services.get_or_create_cart(user_id=user.pk, token=None)
     cart_services.add_to_cart(cart=cart, variant_id=shirt.pk, quantity=2)
     cart_services.add_to_cart(cart=cart, variant_id=socks.pk, quantity=1)
     key = f"order-{uuid.uuid4()}"
@@ -304,7 +304,7 @@ def test_per_customer_voucher_limit_holds_when_one_customer_checks_out_twice_at_
     same_customer = (["shopper@example.com", "Shopper@Example.com", "SHOPPER@EXAMPLE.COM"] * 3)[:7]
     emails = [*same_customer, "other1@example.com", "other2@example.com", "other3@example.com"]
     products = [variant(f"ONCE-{n:02d}", 10) for n in range(1 + len(emails))]
-    carts = [cart_services.get_or_create_cart(user=user, token=None)]
+    carts = [cart_services.get_or_create_cart(user_id=user.pk, token=None)]
     carts += [Cart.objects.create() for _ in emails]
     for cart, product in zip(carts, products, strict=True):
         cart_services.add_to_cart(cart=cart, variant_id=product.pk, quantity=1)
@@ -343,7 +343,7 @@ def pending_order(*, lamps: int, bulbs: int) -> tuple[Order, ProductVariant, Pro
     """A customer's pending order of `lamps` and `bulbs` (stock 10 and 7 before it)."""
     lamp, bulb = variant("CANCEL-LAMP", 10), variant("CANCEL-BULB", 7)
     user = UserFactory.create()
-    cart = cart_services.get_or_create_cart(user=user, token=None)
+    cart = cart_services.get_or_create_cart(user_id=user.pk, token=None)
     cart_services.add_to_cart(cart=cart, variant_id=lamp.pk, quantity=lamps)
     cart_services.add_to_cart(cart=cart, variant_id=bulb.pk, quantity=bulbs)
     order = place_order(cart=cart, user=user, email=user.email, address=ShippingAddress(**ADDRESS))
@@ -411,7 +411,7 @@ def test_cancels_and_checkouts_of_the_same_variants_at_once_do_not_deadlock() ->
         customers = UserFactory.create_batch(rounds)
         pending = []
         for customer in customers:
-            cart = cart_services.get_or_create_cart(user=customer, token=None)
+            cart = cart_services.get_or_create_cart(user_id=customer.pk, token=None)
             for v in variants:
                 cart_services.add_to_cart(cart=cart, variant_id=v.pk, quantity=1)
             address = ShippingAddress(**ADDRESS)
