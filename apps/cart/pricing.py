@@ -122,6 +122,24 @@ def shipping_price(shipping: ShippingInfo | None, goods_after_voucher: Decimal) 
     return shipping.price
 
 
+def free_shipping_shortfall(shipping: ShippingInfo | None, totals: "Totals") -> Decimal | None:
+    """Return how much more the goods must cost for `shipping` to be free, None if it can't be.
+
+    None as well when there is nothing to ship yet, or when it is free already.
+    """
+    if shipping is None or shipping.free_above is None or not totals.lines:
+        return None
+    shortfall = shipping.free_above - (totals.goods_total - totals.voucher_discount)
+    return shortfall if shortfall > 0 else None
+
+
+def tax_on(amount: Decimal, *, tax_rate: Decimal, inclusive: bool, currency: str) -> Decimal:
+    """Return the tax of an amount: the part of it that is tax, or what is added on top."""
+    if inclusive:
+        return quantize(amount - amount / (1 + tax_rate), currency)
+    return quantize(amount * tax_rate, currency)
+
+
 def calculate(
     *,
     lines: Sequence[LineInfo],
@@ -144,12 +162,8 @@ def calculate(
     goods_after_voucher = goods_total - voucher_amount
     shipping_total = shipping_price(shipping, goods_after_voucher) if priced else ZERO
     taxable = goods_after_voucher + shipping_total
-    if prices_include_tax:
-        tax_total = quantize(taxable - taxable / (1 + tax_rate), currency)
-        total = taxable
-    else:
-        tax_total = quantize(taxable * tax_rate, currency)
-        total = taxable + tax_total
+    tax_total = tax_on(taxable, tax_rate=tax_rate, inclusive=prices_include_tax, currency=currency)
+    total = taxable if prices_include_tax else taxable + tax_total
     return Totals(
         currency=currency,
         lines=priced,

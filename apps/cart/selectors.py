@@ -6,7 +6,7 @@ from django.db.models import Q, Sum
 
 from apps.cart.fetch import CartInfo, cart_totals, fetch_cart_info
 from apps.cart.models import Cart, CartLine, ShippingMethod
-from apps.cart.pricing import Totals
+from apps.cart.pricing import ShippingInfo, Totals, free_shipping_shortfall
 from apps.core.money import format_money
 
 
@@ -43,15 +43,27 @@ def cart_data(cart: Cart | None) -> dict[str, Any]:
         }
         if info.voucher
         else None,
-        "shipping_method": {
-            "id": info.shipping.id,
-            "name": info.shipping.name,
-            "price": format_money(totals.shipping_total, totals.currency),
-        }
-        if info.shipping
-        else None,
+        "shipping_method": _shipping(info.shipping, totals),
         **_totals(totals),
         "item_count": sum(line.quantity for line in info.lines),
+    }
+
+
+def _shipping(shipping: ShippingInfo | None, totals: Totals) -> dict[str, Any] | None:
+    if shipping is None:
+        return None
+    shortfall = free_shipping_shortfall(shipping, totals)
+    return {
+        "id": shipping.id,
+        "name": shipping.name,
+        "price": format_money(totals.shipping_total, totals.currency),
+        "list_price": format_money(shipping.price, totals.currency),
+        "free_above": None
+        if shipping.free_above is None
+        else format_money(shipping.free_above, totals.currency),
+        "free_shipping_shortfall": None
+        if shortfall is None
+        else format_money(shortfall, totals.currency),
     }
 
 

@@ -57,7 +57,25 @@ class CartVoucherSerializer(serializers.Serializer[Any]):
 class CartShippingSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="What this cart pays for it (0.00 when free)."
+    )
+    list_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The method's price when it is not free."
+    )
+    free_above = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Free when the goods, after discounts and voucher, cost at least this much.",
+    )
+    free_shipping_shortfall = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="How much more the goods must cost for it to be free; null when it is free "
+        "already or never is.",
+    )
 
 
 class CartSerializer(serializers.Serializer[Any]):

@@ -154,9 +154,19 @@ class ShippingForm(forms.Form):
 
     def __init__(self, *args: Any, methods: list[dict[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["shipping_method"].choices = [  # type: ignore[attr-defined]
-            (m["id"], f"{m['name']} ({m['price']})") for m in methods
-        ]
+        self.fields["shipping_method"].choices = shipping_choices(methods)  # type: ignore[attr-defined]
+
+
+def shipping_choices(methods: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Return the shipping methods as choices that say what each costs, and when it is free."""
+    currency = settings.DEFAULT_CURRENCY
+    choices = []
+    for method in methods:
+        label = f"{method['name']}: {method['price']} {currency}"
+        if method["free_above"] is not None:
+            label += f", free on orders of {method['free_above']} {currency} or more"
+        choices.append((method["id"], label))
+    return choices
 
 
 class AddressFields(forms.Form):
@@ -237,9 +247,7 @@ class CheckoutForm(AddressFields):
         else:
             del self.fields["save_address"]
         if methods:
-            self.fields["shipping_method"].choices = [  # type: ignore[attr-defined]
-                (m["id"], f"{m['name']} ({m['price']})") for m in methods
-            ]
+            self.fields["shipping_method"].choices = shipping_choices(methods)  # type: ignore[attr-defined]
         else:
             del self.fields["shipping_method"]
 

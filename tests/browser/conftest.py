@@ -68,10 +68,15 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A fresh browser context (no cookies) on the live server; screenshot on failure."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+# The sizes issue reports and tests look at: a laptop, and a phone held upright.
+VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "mobile": {"width": 390, "height": 844}}
+
+
+def _open(
+    browser: Browser, live_server: Any, request: pytest.FixtureRequest, viewport: dict[str, int]
+) -> Iterator[Page]:
+    """Yield a fresh browser context (no cookies) on the live server; screenshot on failure."""
+    context = browser.new_context(base_url=live_server.url, viewport=viewport)  # type: ignore[arg-type]
     context.set_default_timeout(10_000)
     opened = context.new_page()
     yield opened
@@ -81,3 +86,17 @@ def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> 
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
         opened.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh browser context (no cookies) on the live server; screenshot on failure."""
+    yield from _open(browser, live_server, request, {"width": 1280, "height": 900})
+
+
+@pytest.fixture(params=list(VIEWPORTS))
+def sized_page(
+    browser: Browser, live_server: Any, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """As `page`, once at each of VIEWPORTS (desktop and mobile)."""
+    yield from _open(browser, live_server, request, VIEWPORTS[request.param])

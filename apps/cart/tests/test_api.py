@@ -514,9 +514,17 @@ def test_delete_voucher_removes_it(api_client, cart):
 
 
 @pytest.mark.parametrize(
-    ("free_above", "price"), [(None, "4.90"), ("39.98", "0.00"), ("39.99", "4.90")]
+    ("free_above", "price", "shortfall"),
+    [
+        (None, "4.90", None),
+        ("39.98", "0.00", None),
+        ("39.99", "4.90", "0.01"),
+        ("50", "4.90", "10.02"),
+    ],
 )
-def test_put_shipping_method_chooses_it(api_client, cart, free_above, price):
+def test_put_shipping_method_chooses_it(api_client, cart, free_above, price, shortfall):
+    """The answer says what the cart pays for shipping, what the method costs when it is not
+    free, above what it is free, and how much more the goods must cost for that."""
     method = ShippingMethodFactory.create(
         name="Standard",
         price=Decimal("4.90"),
@@ -529,7 +537,14 @@ def test_put_shipping_method_chooses_it(api_client, cart, free_above, price):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["shipping_method"] == {"id": method.pk, "name": "Standard", "price": price}
+    assert body["shipping_method"] == {
+        "id": method.pk,
+        "name": "Standard",
+        "price": price,
+        "list_price": "4.90",
+        "free_above": f"{Decimal(free_above):.2f}" if free_above else None,
+        "free_shipping_shortfall": shortfall,
+    }
     assert body["shipping_total"] == price
     assert body["total"] == f"{Decimal('39.98') + Decimal(price):.2f}"
 

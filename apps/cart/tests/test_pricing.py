@@ -16,6 +16,7 @@ from apps.cart.pricing import (
     Totals,
     VoucherInfo,
     calculate,
+    free_shipping_shortfall,
     price_line,
     shipping_price,
     voucher_discount,
@@ -201,6 +202,37 @@ def test_the_free_shipping_threshold_is_compared_with_the_goods_after_the_vouche
     )
 
     assert totals.shipping_total == D(expected_shipping)
+
+
+@pytest.mark.parametrize(
+    ("method", "voucher_value", "expected"),
+    [
+        (shipping("4.90", free_above="50.00"), "0", None),  # 55.00: free already
+        (shipping("4.90", free_above="50.00"), "5.00", None),  # 50.00: "at least"
+        (shipping("4.90", free_above="50.00"), "5.01", "0.01"),  # after the voucher
+        (shipping("4.90", free_above="80.00"), "0", "25.00"),
+        (shipping("4.90"), "0", None),  # never free
+        (None, "0", None),
+    ],
+)
+def test_the_shortfall_for_free_shipping_is_what_the_goods_after_the_voucher_lack(
+    method, voucher_value, expected
+):
+    totals = price(
+        [line("55.00")], with_voucher=voucher("fixed", voucher_value), with_shipping=method
+    )
+
+    shortfall = free_shipping_shortfall(method, totals)
+
+    assert shortfall == (D(expected) if expected else None)
+    if shortfall is not None:  # that much more makes it free
+        assert shipping_price(method, totals.goods_total - totals.voucher_discount + shortfall) == 0
+
+
+def test_an_empty_cart_has_no_shortfall_for_free_shipping():
+    method = shipping("4.90", free_above="50.00")
+
+    assert free_shipping_shortfall(method, price([], with_shipping=method)) is None
 
 
 def test_an_empty_cart_pays_no_shipping_and_no_tax():

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -147,6 +148,35 @@ def test_choose_a_shipping_method() -> None:
     assert 'id="total-shipping">12.00 EUR<' in client.get("/cart/").content.decode()
     bad = client.post("/cart/shipping/", {"shipping_method": 999999})
     assert bad.status_code == 400
+
+
+def test_the_cart_says_what_shipping_costs_and_when_it_is_free() -> None:
+    """Before a choice there is no price for shipping; each option gives its price with the
+    currency and its threshold; a chosen method below it says how much more makes it free;
+    above it, that it is free and why."""
+    standard = make_shipping("Standard", "4.90", free_above=Decimal("50.00"))
+    make_shipping("Express", "12.90")
+    client = Client()
+    product = stock_product(price="20.00")
+    add_to_cart(client, product)
+
+    body = client.get("/cart/").content.decode()
+    assert 'id="total-shipping">Choose a method<' in body
+    assert "Total before shipping" in body
+    assert "Standard: 4.90 EUR, free on orders of 50.00 EUR or more" in body
+    assert "Express: 12.90 EUR<" in body
+
+    client.post("/cart/shipping/", {"shipping_method": standard.pk})
+    body = client.get("/cart/").content.decode()
+    assert 'id="total-shipping">4.90 EUR<' in body
+    assert "Add 30.00 EUR more for free Standard shipping" in body
+    assert "Total before shipping" not in body
+
+    add_to_cart(client, product, quantity=2)  # 60.00
+    body = client.get("/cart/").content.decode()
+    assert 'id="total-shipping">Free<' in body
+    assert "Standard shipping is free on orders of 50.00 EUR or more." in body
+    assert 'id="total-amount">60.00 EUR<' in body
 
 
 @pytest.mark.parametrize("lines", [1, 5])

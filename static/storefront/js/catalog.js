@@ -41,6 +41,25 @@
     });
   }
 
+  // The price at the top of a product page is the chosen variant's, with its stock, not the
+  // "from" price of the cheapest (which stays for whoever has not chosen, or runs no script).
+  var headline = document.getElementById("product-price");
+  var stockNote = document.getElementById("product-stock");
+  function showVariant(input) {
+    var label = input && document.querySelector('label[for="' + input.id + '"]');
+    if (!headline || !label) {
+      return;
+    }
+    headline.textContent = label.querySelector(".amount").textContent;
+    if (stockNote) {
+      stockNote.textContent = label.querySelector(".stock").textContent;
+    }
+  }
+  document.querySelectorAll('input[name="sku"]').forEach(function (input) {
+    input.addEventListener("change", function () { showVariant(input); });
+  });
+  showVariant(document.querySelector('input[name="sku"]:checked'));
+
   var picker = document.getElementById("variant-picker");
   var data = document.getElementById("variant-data");
   if (!picker || !data) {
@@ -50,7 +69,6 @@
   var groups = Array.prototype.slice.call(picker.querySelectorAll("[data-attribute]"));
   var list = document.querySelector(".variants");
   var status = document.getElementById("picked-variant");
-  var price = document.getElementById("product-price");
   var button = document.getElementById("add-to-cart");
 
   function chosen() {
@@ -135,9 +153,7 @@
       button.disabled = true;
       return;
     }
-    if (price) {
-      price.textContent = variant.price + " " + variant.currency;
-    }
+    showVariant(radio);
     status.textContent = variant.name + ": " + variant.price + " " + variant.currency +
       (variant.in_stock ? ", in stock." : ", out of stock.");
     button.disabled = !variant.in_stock;
