@@ -57,7 +57,9 @@ run: install ## Migrate, create demo logins and a demo catalog, serve on http://
 	@echo "  Back office http://127.0.0.1:8000/$${ADMIN_URL:-admin/}   (sales dashboard: $${ADMIN_URL:-admin/}dashboard/)"
 	@echo "  Health      http://127.0.0.1:8000/healthz  /readyz  /version"
 	@echo ""
-	$(MANAGE) runserver 127.0.0.1:8000
+	@echo "  The shop's own error pages are on; DEBUG=true make run shows Django's technical ones."
+	@echo ""
+	DEBUG=$${DEBUG:-false} $(MANAGE) runserver 127.0.0.1:8000
 
 worker: install ## A Celery worker against Redis (REDIS_URL or CELERY_BROKER_URL; set CELERY_TASK_ALWAYS_EAGER=false for the web process)
 	$(BIN)/celery --app=config worker --loglevel=INFO

@@ -18,5 +18,7 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Uploaded files (the demo's product images) from runserver itself: no nginx, no bucket.
 MEDIA_SERVE = env.bool("MEDIA_SERVE", default=True)
-# Serve files from the app and project static folders as they change, without collectstatic.
+# Serve files from the app and project static folders as they change, without collectstatic,
+# with DEBUG off too (`make run` serves the demo that way, with the shop's own error pages).
 WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

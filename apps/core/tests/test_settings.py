@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from apps.core.tests.settings_probe import PRODUCTION_ENV, ROOT, run_with_settings
 
 
@@ -97,6 +99,44 @@ def test_local_settings_need_nothing():
     result = _import_settings("config.settings.local", {})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "django.db.backends.sqlite3"]
+
+
+# A request for a missing page and one for a stylesheet, on a freshly migrated demo database.
+DEMO_PAGES = """
+from django.core.management import call_command
+from django.test import Client
+call_command("migrate", verbosity=0)
+client = Client(HTTP_HOST="127.0.0.1")
+missing = client.get("/no-such-page/")
+body = missing.content.decode()
+css = client.get("/static/storefront/css/store.css")
+branded, technical = "We could not find that page" in body, "URLconf" in body
+print(missing.status_code, branded, technical, css.status_code)
+"""
+
+
+@pytest.mark.parametrize(
+    ("debug", "expected"),
+    [("false", ["404", "True", "False", "200"]), ("true", ["404", "False", "True", "200"])],
+    ids=["make run", "DEBUG=true make run"],
+)
+def test_the_demo_shows_the_shops_404_page_and_the_technical_one_a_setting_away(
+    tmp_path, debug, expected
+):
+    """`make run` serves with DEBUG off: the branded page, not every URL pattern, and static
+    files still served; DEBUG=true brings Django's technical page back."""
+    env = {"DEBUG": debug, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
+
+    result = run_with_settings("config.settings.local", env, DEMO_PAGES)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == expected
+
+
+def test_make_run_serves_with_debug_off_unless_asked():
+    makefile = (ROOT / "Makefile").read_text()
+    run = makefile[makefile.index("\nrun:") :].split("\n\n", 1)[0]
+    assert "DEBUG=$${DEBUG:-false} $(MANAGE) runserver" in run
 
 
 def test_test_settings_refuse_sqlite_when_services_are_required():
