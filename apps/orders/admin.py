@@ -8,6 +8,7 @@ filtered and searched as shown.
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
@@ -24,8 +25,9 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django_stubs_ext import StrOrPromise
 
+from apps.cart.pricing import tax_on
 from apps.core.errors import DomainError
-from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from apps.orders.services.lifecycle import cancel_order, fulfil_order
 from apps.payments.models import CAPTURED, Payment
 from apps.payments.services import refund_payment
@@ -41,6 +43,24 @@ REFUND_PERMISSION = "payments.refund_payment"
 FULFIL_FORM_ID = "fulfil-form"
 FULFIL_SUBMIT = "_fulfil"
 CSV_COLUMNS = ("number", "placed_at", "status", "paid", "email", "currency", "total")
+# The columns of the lines export, from each line and its order; then the line's tax.
+LINE_CSV_FIELDS = {
+    "number": "order__number",
+    "placed_at": "order__created_at",
+    "status": "order__status",
+    "sku": "sku",
+    "product": "product_name",
+    "variant": "variant_name",
+    "quantity": "quantity",
+    "currency": "order__currency",
+    "unit_list_price": "unit_list_price",
+    "discount_percent": "discount_percent",
+    "unit_price": "unit_price",
+    "line_total": "line_total",
+    "tax_rate": "order__tax_rate",
+    "prices_include_tax": "order__prices_include_tax",
+}
+LINE_CSV_COLUMNS = (*LINE_CSV_FIELDS, "line_tax")
 _CSV_CHUNK = 500
 
 
@@ -128,6 +148,13 @@ class OrderEventInline(_ReadOnlyInline):
 
 # --- Orders ---------------------------------------------------------------------------------
 
+# What an order's state must be for each action of its page, in staff's words.
+_STATE_NEEDED: dict[str, str] = {
+    OrderStatus.FULFILLED: "only a paid order can be fulfilled",
+    OrderStatus.CANCELLED: "only an order waiting for payment can be cancelled",
+    OrderStatus.REFUNDED: "only a paid or fulfilled order can be refunded",
+}
+
 
 class _Echo:
     """A file-like object whose write returns the line, so csv.writer can feed a stream."""
@@ -142,12 +169,45 @@ def _cell(value: Any) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
 
 
-def csv_lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:
-    """Yield the header, then one CSV line per (number, placed, status, paid, …) row."""
+def csv_lines(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """Yield the header, then one CSV line per row."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
-    yield writer.writerow(CSV_COLUMNS)
+    yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([_cell(value) for value in row])
+
+
+def _placed_at(value: datetime) -> str:
+    """Return a time as ISO 8601 in the shop's time zone (TIME_ZONE), to the second."""
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _order_rows(orders: "QuerySet[Any]") -> Iterator[tuple[Any, ...]]:
+    rows = orders.values_list(
+        "number", "created_at", "status", "is_paid", "email", "currency", "total"
+    ).iterator(chunk_size=_CSV_CHUNK)
+    for number, placed, *rest in rows:
+        yield (number, _placed_at(placed), *rest)
+
+
+def _line_rows(orders: "QuerySet[Any]") -> Iterator[tuple[Any, ...]]:
+    """Yield the orders' lines, oldest order first, each with its tax at the order's rate."""
+    lines = (
+        OrderLine.objects.filter(order__in=orders.order_by().values("pk"))
+        .order_by("order__created_at", "order_id", "id")
+        .values(*LINE_CSV_FIELDS.values())
+        .iterator(chunk_size=_CSV_CHUNK)
+    )
+    for line in lines:
+        row = {column: line[field] for column, field in LINE_CSV_FIELDS.items()}
+        row["placed_at"] = _placed_at(row["placed_at"])
+        row["line_tax"] = tax_on(
+            row["line_total"],
+            tax_rate=row["tax_rate"],
+            inclusive=row["prices_include_tax"],
+            currency=row["currency"],
+        )
+        yield tuple(row[column] for column in LINE_CSV_COLUMNS)
 
 
 @admin.register(Order)
@@ -320,9 +380,24 @@ class OrderAdmin(admin.ModelAdmin[Order]):
                 name="{}_{}_export".format(*info),
             ),
             path(
+                "export/lines/",
+                self.admin_site.admin_view(self.export_lines_view),
+                name="{}_{}_export_lines".format(*info),
+            ),
+            path(
                 "<path:object_id>/fulfil/",
                 self.admin_site.admin_view(self.fulfil_view),
                 name="{}_{}_fulfil".format(*info),
+            ),
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name="{}_{}_cancel".format(*info),
+            ),
+            path(
+                "<path:object_id>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="{}_{}_refund".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -334,20 +409,38 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        order = self.get_object(request, object_id)
-        can_fulfil = (
-            order is not None
-            and order.status == OrderStatus.PAID
-            and self.has_fulfil_permission(request)
-        )
-        context = {**(extra_context or {}), "can_fulfil": can_fulfil}
+        # Every action staff may take is offered; one the order's state does not allow is
+        # refused with a message that says why, rather than hidden.
+        context = {
+            **(extra_context or {}),
+            "can_fulfil": self.has_fulfil_permission(request),
+            "can_cancel": self.has_cancel_permission(request),
+            "can_refund": self.has_refund_permission(request),
+        }
         return super().change_view(request, object_id, form_url, context)
+
+    def _refusal(self, order: Order, to: str) -> str | None:
+        """Return why the order's state does not allow moving it to `to`, or None."""
+        if to in TRANSITIONS[order.status]:
+            return None
+        needs = _STATE_NEEDED[to]
+        return f"Order {order.number} is {order.get_status_display().lower()}: {needs}."
+
+    def _refused(self, request: HttpRequest, order: Order, to: str) -> HttpResponse | None:
+        """Send staff back to the order with a message if its state does not allow `to`."""
+        refusal = self._refusal(order, to)
+        if refusal is None:
+            return None
+        self.message_user(request, refusal, messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def fulfil_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Show the tracking-note form for one order; fulfil it when the form is sent."""
         if not self.has_fulfil_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=object_id)
+        if refused := self._refused(request, order, OrderStatus.FULFILLED):
+            return refused
         change_url = reverse("admin:orders_order_change", args=[order.pk])
         form = FulfilForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
@@ -363,6 +456,77 @@ class OrderAdmin(admin.ModelAdmin[Order]):
                 self.message_user(request, f"Order {order.number} fulfilled.", messages.SUCCESS)
             return HttpResponseRedirect(change_url)
         return self._fulfil_page(request, form=form, orders=[order], action=False)
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask to confirm, then cancel one order (its stock and voucher use come back)."""
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        return self._confirmed(
+            request,
+            object_id,
+            to=OrderStatus.CANCELLED,
+            question="Cancel this order? Its items go back into stock and its voucher use is "
+            "given back.",
+            button="Cancel the order",
+            step=lambda order: cancel_order(
+                order=order, actor=_actor(request), note="Cancelled from the back office."
+            ),
+            done="cancelled",
+        )
+
+    def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Ask to confirm, then refund what is left of one order's payment."""
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        return self._confirmed(
+            request,
+            object_id,
+            to=OrderStatus.REFUNDED,
+            question="Refund what is left of this order's payment, through its payment "
+            "provider? The goods are not put back into stock.",
+            button="Refund in full",
+            step=lambda order: refund_payment(
+                order=order,
+                amount=None,
+                reason="Refunded from the back office.",
+                actor=_actor(request),
+            ),
+            done="refunded",
+        )
+
+    def _confirmed(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        *,
+        to: str,
+        question: str,
+        button: str,
+        step: Callable[[Order], object],
+        done: str,
+    ) -> HttpResponse:
+        """Show a confirmation for one order; on POST run `step` and go back to the order."""
+        order = get_object_or_404(Order, pk=object_id)
+        if refused := self._refused(request, order, to):
+            return refused
+        if request.method == "POST":
+            try:
+                step(order)
+            except DomainError as exc:
+                self.message_user(request, f"{order.number}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, f"Order {order.number} {done}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{button}: order {order.number}",
+            "opts": self.opts,
+            "order": order,
+            "question": question,
+            "button": button,
+            "action_id": f"{to}-submit",
+        }
+        return TemplateResponse(request, "admin/orders/order/confirm.html", context)
 
     def _fulfil_page(
         self, request: HttpRequest, *, form: FulfilForm, orders: list[Order], action: bool
@@ -381,7 +545,20 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         return TemplateResponse(request, "admin/orders/order/fulfil.html", context)
 
     def export_view(self, request: HttpRequest) -> HttpResponseBase:
-        """Stream the orders the list shows (its filters and search) as CSV."""
+        """Stream the orders the list shows (its filters and search) as CSV, one per row."""
+        return self._export(request, "orders", CSV_COLUMNS, _order_rows)
+
+    def export_lines_view(self, request: HttpRequest) -> HttpResponseBase:
+        """Stream the lines of the orders the list shows as CSV, one line per row."""
+        return self._export(request, "order-lines", LINE_CSV_COLUMNS, _line_rows)
+
+    def _export(
+        self,
+        request: HttpRequest,
+        name: str,
+        header: Iterable[str],
+        rows: "Callable[[QuerySet[Any]], Iterable[Iterable[Any]]]",
+    ) -> HttpResponseBase:
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
@@ -389,10 +566,9 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         except IncorrectLookupParameters:
             self.message_user(request, "Those filters are not valid.", messages.ERROR)
             return HttpResponseRedirect(reverse("admin:orders_order_changelist"))
-        rows = changelist.queryset.values_list(
-            "number", "created_at", "status", "is_paid", "email", "currency", "total"
-        ).iterator(chunk_size=_CSV_CHUNK)
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+        response = StreamingHttpResponse(
+            csv_lines(header, rows(changelist.queryset)), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
         return response

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from apps.orders.models import OrderStatus
+from apps.orders.tests.factories import buy, make_variant
 from apps.users.tests.factories import SuperUserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,3 +28,28 @@ def test_admin_refuses_a_wrong_password_and_admits_staff(page: Page) -> None:
 
     admin_login(page, staff.email, PASSWORD)
     expect(page.get_by_role("heading", name="Back office", exact=True)).to_be_visible()
+
+
+def test_staff_act_on_an_order_from_its_own_page_and_are_told_what_its_state_forbids(
+    page: Page,
+) -> None:
+    """On a pending order: fulfilling is refused with a message saying why; cancelling asks
+    first, then cancels and gives the stock back."""
+    staff = SuperUserFactory.create(email="boss@example.com", password=PASSWORD)
+    variant = make_variant(sku="MUG-1", stock=3)
+    order = buy({variant: 2})
+    admin_login(page, staff.email, PASSWORD)
+    page.goto(f"/{settings.ADMIN_URL}orders/order/{order.pk}/change/")
+
+    page.get_by_role("link", name="Mark fulfilled…").click()
+    expect(page.locator(".messagelist")).to_have_text(
+        f"Order {order.number} is pending payment: only a paid order can be fulfilled."
+    )
+
+    page.get_by_role("link", name="Cancel order…").click()
+    expect(page.locator("#confirm-question")).to_contain_text("Cancel this order?")
+    page.get_by_role("button", name="Cancel the order").click()
+    expect(page.locator(".messagelist")).to_have_text(f"Order {order.number} cancelled.")
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    assert (order.status, variant.stock) == (OrderStatus.CANCELLED, 3)

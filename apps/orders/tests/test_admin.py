@@ -6,7 +6,7 @@ messages; CSV export of what the list shows; and what each staff role may do her
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -54,6 +54,10 @@ def export_url() -> str:
     return reverse("admin:orders_order_export")
 
 
+def export_lines_url() -> str:
+    return reverse("admin:orders_order_export_lines")
+
+
 def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
@@ -95,7 +99,13 @@ def orders():
     pending = OrderFactory.create(email="guest@example.com")
     paid = OrderFactory.create(status=OrderStatus.PAID, email="ada@example.com")
     OrderLineFactory.create(order=paid, sku="LAMP-RED", quantity=1)
-    OrderLineFactory.create(order=paid, sku="LAMP-BLUE", quantity=2)
+    OrderLineFactory.create(
+        order=paid,
+        sku="LAMP-BLUE",
+        quantity=2,
+        unit_list_price=Decimal("12.00"),
+        unit_price=Decimal("12.00"),
+    )
     cancelled = OrderFactory.create(status=OrderStatus.CANCELLED, email="bob@example.com")
     Payment.objects.create(
         order=paid, provider="sandbox", provider_id="pi_paid", amount=paid.total,
@@ -255,16 +265,108 @@ def test_the_fulfil_page_needs_a_note(admin, orders):
     assert order.status == OrderStatus.PAID
 
 
-def test_fulfilling_a_pending_order_is_a_message_not_a_traceback(admin, orders):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_fulfilling_a_pending_order_is_refused_with_a_message(admin, orders, method):
     order = orders["pending"]
-    response = admin.post(fulfil_url(order), {"tracking_note": "DHL", FULFIL_SUBMIT: "1"})
+    response = getattr(admin, method)(
+        fulfil_url(order), {"tracking_note": "DHL", FULFIL_SUBMIT: "1"}
+    )
 
     assert response.status_code == 302
+    assert response["Location"] == change_url(order)
     assert messages_of(response) == [
-        f"{order.number}: Order {order.number} is pending; it cannot become fulfilled."
+        f"Order {order.number} is pending payment: only a paid order can be fulfilled."
     ]
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
+    assert not OrderEvent.objects.filter(order=order).exists()
+
+
+# --- Cancel and refund from the order's own page --------------------------------------------
+
+
+def cancel_url(order: Order) -> str:
+    return reverse("admin:orders_order_cancel", args=[order.pk])
+
+
+def refund_url(order: Order) -> str:
+    return reverse("admin:orders_order_refund", args=[order.pk])
+
+
+def test_the_order_page_offers_fulfil_cancel_and_refund(admin, orders):
+    for order in orders.values():
+        page = admin.get(change_url(order)).content.decode()
+        for url in (fulfil_url(order), cancel_url(order), refund_url(order)):
+            assert f'href="{url}"' in page
+
+
+def test_cancelling_from_the_order_page_asks_first_then_cancels_and_restocks(admin):
+    variant = make_variant(sku="MUG-1", stock=3)
+    order = buy({variant: 2})  # pending payment; 1 left in stock
+
+    question = admin.get(cancel_url(order))
+    assert question.status_code == 200
+    assert "Cancel this order?" in question.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING  # asking changes nothing
+
+    response = admin.post(cancel_url(order))
+
+    assert response["Location"] == change_url(order)
+    assert messages_of(response) == [f"Order {order.number} cancelled."]
+    order.refresh_from_db()
+    variant.refresh_from_db()
+    assert (order.status, variant.stock) == (OrderStatus.CANCELLED, 3)
+
+
+@pytest.mark.parametrize(
+    ("state", "to", "expected"),
+    [
+        ("paid", "cancel", "is paid: only an order waiting for payment can be cancelled."),
+        (
+            "cancelled",
+            "cancel",
+            "is cancelled: only an order waiting for payment can be cancelled.",
+        ),
+        (
+            "pending",
+            "refund",
+            "is pending payment: only a paid or fulfilled order can be refunded.",
+        ),
+        ("cancelled", "refund", "is cancelled: only a paid or fulfilled order can be refunded."),
+        ("cancelled", "fulfil", "is cancelled: only a paid order can be fulfilled."),
+    ],
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_action_the_state_does_not_allow_is_refused_with_a_message(
+    admin, orders, state, to, expected, method
+):
+    order = orders[state]
+    url = {"cancel": cancel_url, "refund": refund_url, "fulfil": fulfil_url}[to](order)
+
+    response = getattr(admin, method)(url, {"tracking_note": "x", FULFIL_SUBMIT: "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == change_url(order)
+    assert messages_of(response) == [f"Order {order.number} {expected}"]
+    order.refresh_from_db()
+    assert order.status == state
+    assert not OrderEvent.objects.filter(order=order).exists()
+
+
+def test_refunding_from_the_order_page_asks_first_then_refunds_through_the_gateway(
+    admin, django_capture_on_commit_callbacks
+):
+    order = paid_order(django_capture_on_commit_callbacks)
+    payment = order.payments.get()
+
+    assert "Refund what is left" in admin.get(refund_url(order)).content.decode()
+    response = admin.post(refund_url(order))
+
+    assert messages_of(response) == [f"Order {order.number} refunded."]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.REFUNDED
+    assert payment.refunds.get().amount == order.total
 
 
 def test_the_fulfil_action_shows_the_note_form_for_the_selected_orders(admin, orders):
@@ -375,9 +477,62 @@ def test_export_honours_filters_and_search(admin, orders):
     assert {row[0] for row in everything[1:]} == {o.number for o in orders.values()}
 
 
-def test_the_list_links_to_the_export_with_its_filters(admin, orders):
+def test_the_list_links_to_the_exports_with_its_filters(admin, orders):
     page = admin.get(reverse(CHANGELIST), {"status__exact": "paid"}).content.decode()
     assert f'href="{export_url()}?status__exact=paid"' in page
+    assert f'href="{export_lines_url()}?status__exact=paid"' in page
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [("UTC", "2026-12-02T14:49:51+00:00"), ("Europe/Paris", "2026-12-02T15:49:51+01:00")],
+)
+def test_exports_give_iso_8601_times_in_the_shops_time_zone(admin, settings, zone, expected):
+    settings.TIME_ZONE = zone
+    order = OrderFactory.create()
+    OrderLineFactory.create(order=order)
+    set_created_at(order, datetime(2026, 12, 2, 14, 49, 51, 587631, tzinfo=UTC))
+
+    assert exported(admin.get(export_url()))[1][1] == expected
+    assert exported(admin.get(export_lines_url()))[1][1] == expected
+
+
+def test_the_lines_export_has_a_row_per_line_with_its_prices_and_tax(admin, orders):
+    """Tax at the order's rate: included in the price (20 %: 1/6 of it), or added on top."""
+    exclusive = OrderFactory.create(
+        status=OrderStatus.PAID, prices_include_tax=False, tax_rate=Decimal("0.0825")
+    )
+    OrderLineFactory.create(
+        order=exclusive,
+        sku="=HYPERLINK(1)",
+        variant__product__name="+Sum lamp",
+        quantity=3,
+        unit_list_price=Decimal("10.00"),
+        discount_percent=Decimal("10.00"),
+        unit_price=Decimal("9.00"),
+    )
+
+    rows = exported(admin.get(export_lines_url(), {"status__exact": "paid"}))
+
+    assert rows[0] == [
+        "number", "placed_at", "status", "sku", "product", "variant", "quantity", "currency",
+        "unit_list_price", "discount_percent", "unit_price", "line_total", "tax_rate",
+        "prices_include_tax", "line_tax",
+    ]  # fmt: skip
+    by_sku = {row[3]: row for row in rows[1:]}
+    assert set(by_sku) == {"LAMP-RED", "LAMP-BLUE", "'=HYPERLINK(1)"}  # formulas quoted
+    assert {row[0] for row in rows[1:]} == {orders["paid"].number, exclusive.number}
+    blue = by_sku["LAMP-BLUE"]
+    assert blue[:7] == [
+        orders["paid"].number, blue[1], "paid", "LAMP-BLUE", blue[4], blue[5], "2",
+    ]  # fmt: skip
+    # 2 x 12.00 with 20 % included: 4.00 of the 24.00 is tax.
+    assert blue[7:] == ["EUR", "12.00", "0.00", "12.00", "24.00", "0.200000", "True", "4.00"]
+    assert by_sku["'=HYPERLINK(1)"][4] == "'+Sum lamp"
+    # 27.00 + 8.25 % on top = 2.2275, to the cent.
+    assert by_sku["'=HYPERLINK(1)"][6:] == [
+        "3", "EUR", "10.00", "10.00", "9.00", "27.00", "0.082500", "False", "2.23",
+    ]  # fmt: skip
 
 
 def test_export_quotes_cells_a_spreadsheet_would_run(admin):
@@ -410,7 +565,8 @@ def test_support_reads_orders_but_is_offered_no_action(orders):
     assert offered_actions(listing) == set()
     detail = client.get(change_url(orders["paid"]))
     assert detail.status_code == 200
-    assert 'id="fulfil-order"' not in detail.content.decode()
+    for button in ("fulfil-order", "cancel-order", "refund-order"):
+        assert f'id="{button}"' not in detail.content.decode()
 
 
 def test_support_cannot_cancel_fulfil_or_refund(orders):
@@ -419,6 +575,8 @@ def test_support_cannot_cancel_fulfil_or_refund(orders):
     for action in ("cancel_orders", "refund_orders", "fulfil_orders"):
         post_action(client, action, [orders["pending"], orders["paid"]], tracking_note="x")
     assert client.post(fulfil_url(orders["paid"]), {"tracking_note": "x"}).status_code == 403
+    assert client.post(cancel_url(orders["pending"])).status_code == 403
+    assert client.post(refund_url(orders["paid"])).status_code == 403
 
     statuses = dict(Order.objects.values_list("number", "status"))
     assert statuses[orders["pending"].number] == OrderStatus.PENDING
@@ -443,4 +601,5 @@ def test_a_catalog_manager_cannot_see_orders(orders):
     assert client.get(reverse(CHANGELIST)).status_code == 403
     assert client.get(change_url(orders["paid"])).status_code == 403
     assert client.get(export_url()).status_code == 403
+    assert client.get(export_lines_url()).status_code == 403
     assert "orders" not in client.get(reverse("admin:index")).content.decode().lower()
