@@ -163,7 +163,9 @@ def _product_list(
     if facets is not None:
         form.show_counts(facets)
     # Every value of every parameter (attributes may repeat), in the order given.
-    kept = [(k, v) for k, values in request.GET.lists() for v in values if k != "cursor" and v]
+    kept = [(k, v) for k, values in request.GET.lists() for v in values if k not in PAGING and v]
+    shown = len(page["results"])
+    start = _page_start(request) if cursor else 1
 
     def link(**changes: str) -> str:
         return "?" + urlencode([*kept, *changes.items()])
@@ -174,8 +176,16 @@ def _product_list(
         "page": page,
         "facets": facets,
         "query_key": urlencode(sorted([*kept, ("cursor", cursor or "")])),
-        "next_url": link(cursor=page["next_cursor"]) if page["next_cursor"] else None,
-        "previous_url": link(cursor=page["previous_cursor"]) if page["previous_cursor"] else None,
+        "next_url": link(cursor=page["next_cursor"], start=str(start + shown))
+        if page["next_cursor"]
+        else None,
+        "previous_url": link(cursor=page["previous_cursor"], start=str(max(1, start - PAGE_SIZE)))
+        if page["previous_cursor"]
+        else None,
+        # The range only where there is more than one page.
+        "showing": _showing(start, shown, facets["total"] if facets else None)
+        if page["next_cursor"] or page["previous_cursor"]
+        else None,
         # A corrected search, under the same filters (only ever set when a search found nothing).
         "did_you_mean_url": "?"
         + urlencode([("q", page["did_you_mean"]), *[(k, v) for k, v in kept if k != "q"]])
@@ -185,6 +195,28 @@ def _product_list(
         "catalog_ttl": settings.CATALOG_CACHE_TIMEOUT,
     }
     return render(request, template, context, status=status)
+
+
+# Keyset pages carry where they are (a cursor), and, for the "showing 11 to 20 of N" line, the
+# position of their first product; neither is a filter.
+PAGING = ("cursor", "start")
+
+
+def _page_start(request: HttpRequest) -> int:
+    """Return the position of the page's first product from `start` (1 if absent or absurd)."""
+    try:
+        start = int(request.GET.get("start", "1"))
+    except ValueError:
+        return 1
+    return start if 1 <= start <= 10**9 else 1
+
+
+def _showing(start: int, shown: int, total: int | None) -> tuple[int, int] | None:
+    """Return the positions of the first and last product shown, when they fit the total."""
+    end = start + shown - 1
+    if not shown or total is None or end > total:
+        return None
+    return start, end
 
 
 @require_GET

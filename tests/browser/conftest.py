@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
 # there are still synchronous, one at a time.
@@ -69,14 +69,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 # The sizes issue reports and tests look at: a laptop, and a phone held upright.
-VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "mobile": {"width": 390, "height": 844}}
+VIEWPORTS: dict[str, ViewportSize] = {
+    "desktop": {"width": 1366, "height": 768},
+    "mobile": {"width": 390, "height": 844},
+}
 
 
 def _open(
-    browser: Browser, live_server: Any, request: pytest.FixtureRequest, viewport: dict[str, int]
+    browser: Browser, live_server: Any, request: pytest.FixtureRequest, viewport: ViewportSize
 ) -> Iterator[Page]:
     """Yield a fresh browser context (no cookies) on the live server; screenshot on failure."""
-    context = browser.new_context(base_url=live_server.url, viewport=viewport)  # type: ignore[arg-type]
+    context = browser.new_context(base_url=live_server.url, viewport=viewport)
     context.set_default_timeout(10_000)
     opened = context.new_page()
     yield opened

@@ -11,19 +11,17 @@ from apps.catalog.tests.attribute_shop import Shop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"desktop": (1366, 768), "mobile": (390, 844)}
-
 
 @pytest.fixture
 def shop() -> Shop:
     return Shop()
 
 
-@pytest.fixture(params=sorted(VIEWPORTS))
-def sized(request: pytest.FixtureRequest, page: Page) -> Page:
-    width, height = VIEWPORTS[request.param]
-    page.set_viewport_size({"width": width, "height": height})
-    return page
+def show_filters(page: Page) -> None:
+    """Open the filters' disclosure where the screen is narrow enough to have one."""
+    toggle = page.locator("#filters-toggle")
+    if toggle.is_visible() and not page.locator("#filters-panel").evaluate("p => p.open"):
+        toggle.click()
 
 
 def cards(page: Page) -> list[str]:
@@ -33,11 +31,12 @@ def cards(page: Page) -> list[str]:
 
 
 def test_facets_narrow_the_list_with_matching_counts_and_the_back_button_undoes_it(
-    sized: Page, shop: Shop
+    sized_page: Page, shop: Shop
 ) -> None:
-    page = sized
+    page = sized_page
     page.goto("/c/shoes/")
     expect(page.locator("#result-count")).to_have_text("3 products")
+    show_filters(page)
     black = page.get_by_label(re.compile(r"^Black \(2\)$"))
     black.check()  # applied at once, by a script: no Apply click
     expect(page).to_have_url(re.compile(r"attr\.colour=black"))
@@ -58,8 +57,10 @@ def test_facets_narrow_the_list_with_matching_counts_and_the_back_button_undoes_
     expect(page.locator("#result-count")).to_have_text("1 product")
 
 
-def test_the_variant_picker_offers_only_combinations_that_exist(sized: Page, shop: Shop) -> None:
-    page = sized
+def test_the_variant_picker_offers_only_combinations_that_exist(
+    sized_page: Page, shop: Shop
+) -> None:
+    page = sized_page
     page.goto("/p/boots-a/")
     picker = page.locator("#variant-picker")
     expect(picker).to_be_visible()

@@ -1,7 +1,7 @@
 """Template helpers of the storefront."""
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
@@ -38,4 +38,21 @@ def tax_note(
         "incl." if include else "excl.",
         format(percent.normalize(), "f"),
         settings.TAX_LABEL,
+    )
+
+
+@register.simple_tag
+def stars(rating: Decimal | float | int | None) -> SafeString | str:
+    """Return a rating out of 5 as five stars, filled to the nearest whole one.
+
+    Drawn for the eye only (`aria-hidden`): the page states the rating in words beside it.
+    """
+    if rating is None:
+        return ""
+    filled = int(Decimal(str(rating)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    filled = max(0, min(5, filled))
+    return format_html(
+        '<span class="stars" aria-hidden="true">{}<span class="stars-empty">{}</span></span>',
+        "\u2605" * filled,
+        "\u2606" * (5 - filled),
     )

@@ -21,6 +21,7 @@ from apps.catalog.tests.factories import (
     ReviewFactory,
     TagFactory,
 )
+from apps.storefront.templatetags.storefront import stars
 from apps.storefront.tests.helpers import (
     add_to_cart,
     browser_for,
@@ -174,6 +175,48 @@ def test_category_ordering_and_keyset_pagination() -> None:
     assert 'id="previous-page"' in second
 
 
+DASH = "\N{EN DASH}"
+
+
+def href_of(body: str, link_id: str) -> str:
+    return (
+        body.split(f'id="{link_id}"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+    )
+
+
+def result_count(body: str) -> str:
+    return body.split('id="result-count" role="status">')[1].split("<")[0]
+
+
+def test_keyset_pages_say_which_products_of_how_many_they_show() -> None:
+    category = CategoryFactory.create()
+    for index in range(14):
+        stock_product(category=category, name=f"Item {index:02d}", price=f"{10 + index}.00")
+    client = Client()
+    url = f"/c/{category.slug}/"
+
+    first = page(client, url + "?ordering=price")
+    assert result_count(first) == f"Showing 1{DASH}12 of 14 products"
+    second = page(client, url + href_of(first, "next-page"))
+    assert result_count(second) == f"Showing 13{DASH}14 of 14 products"
+    back = page(client, url + href_of(second, "previous-page"))
+    assert result_count(back) == f"Showing 1{DASH}12 of 14 products"
+
+    # A made-up position says only how many there are, never a range that cannot be.
+    cursor = href_of(first, "next-page").split("cursor=")[1].split("&")[0]
+    for start in ("999", "nonsense", "-3"):
+        body = page(client, f"{url}?ordering=price&cursor={cursor}&start={start}")
+        assert result_count(body) in ("14 products", f"Showing 1{DASH}2 of 14 products")
+
+
+def test_a_single_page_gives_the_count_without_a_range() -> None:
+    category = CategoryFactory.create()
+    stock_product(category=category)
+    stock_product(category=category)
+
+    assert result_count(page(Client(), f"/c/{category.slug}/")) == "2 products"
+
+
 def test_bad_filters_are_shown_next_to_their_field_and_keep_the_input() -> None:
     category = CategoryFactory.create()
     stock_product(category=category, name="Lamp", price="20.00")
@@ -279,6 +322,36 @@ def test_product_page_shows_reviews_and_the_average() -> None:
     assert "Fine" in body
     assert "Rated 4.0 out of 5 from 2 reviews" in body
     assert 'id="review-form"' not in body  # anonymous visitors are asked to sign in
+    # Stars for the eye, hidden from screen readers, which read the words beside them.
+    assert STARS.format("★★★★", "☆") in body  # the average
+    assert STARS.format("★★★★★", "") in body  # each review's own
+    assert STARS.format("★★★", "☆☆") in body
+
+
+STARS = '<span class="stars" aria-hidden="true">{}<span class="stars-empty">{}</span></span>'
+
+
+@pytest.mark.parametrize(
+    ("rating", "filled"),
+    [(None, None), (0, 0), (Decimal("2.49"), 2), (Decimal("2.5"), 3), (4.6, 5), (5, 5), (7, 5)],
+)
+def test_stars_fill_to_the_nearest_whole_star(rating, filled) -> None:
+    drawn = stars(rating)
+    if filled is None:
+        assert drawn == ""
+    else:
+        assert drawn == STARS.format("★" * filled, "☆" * (5 - filled))
+
+
+def test_a_card_states_its_rating_in_words_beside_the_stars() -> None:
+    product = stock_product()
+    ReviewFactory.create(product=product, rating=4)
+    body = page(Client(), f"/c/{product.category.slug}/")
+    card = body.split('<span class="rating">', 1)[1].split("</p>", 1)[0]
+    # What a screen reader reads: everything but what is hidden from it.
+    heard = re.sub(r'<span[^>]*aria-hidden="true">.*?</span>(</span>)?', "", card)
+    heard = " ".join(re.sub(r"<[^>]+>", "", heard).split())
+    assert heard == "Rated 4.0 out of 5, 1 review"
 
 
 def test_unknown_product_is_404() -> None:

@@ -1,4 +1,5 @@
 /* Progressive enhancement of catalog pages (everything works without it):
+   - the filters' disclosure is kept open on wide screens;
    - the filter form applies a facet as soon as it is ticked, and leaves blank fields out of
      the URL, so a filtered list is a short, shareable address and the back button undoes it;
    - the product page offers one choice per variant-defining attribute (colour, size…) instead
@@ -6,6 +7,40 @@
      ever selects a combination that exists. */
 (function () {
   "use strict";
+
+  // The filters' disclosure stays open on wide screens, also where CSS cannot force it, and
+  // after the filters' own submit: a shopper narrowing a list step by step keeps it open.
+  var panel = document.getElementById("filters-panel");
+  var KEEP_OPEN = "emporium:filters-open";
+  function remember(open) {
+    try {
+      if (open) {
+        window.sessionStorage.setItem(KEEP_OPEN, "1");
+      } else {
+        window.sessionStorage.removeItem(KEEP_OPEN);
+      }
+    } catch (error) {
+      // Storage refused (private mode): the disclosure simply starts closed.
+    }
+  }
+  if (panel) {
+    try {
+      panel.open = panel.open || window.sessionStorage.getItem(KEEP_OPEN) === "1";
+    } catch (error) {
+      // as above
+    }
+    remember(false);
+    if (window.matchMedia) {
+      var wide = window.matchMedia("(min-width: 48rem)");
+      var follow = function () {
+        if (wide.matches) {
+          panel.open = true;
+        }
+      };
+      follow();
+      wide.addEventListener("change", follow);
+    }
+  }
 
   var filters = document.getElementById("filters");
   if (filters) {
@@ -15,6 +50,7 @@
       }
     });
     filters.addEventListener("submit", function () {
+      remember(true);
       Array.prototype.forEach.call(filters.elements, function (element) {
         if (element.name && element.value === "" && element.type !== "submit") {
           element.disabled = true;
