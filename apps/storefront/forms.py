@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from apps.catalog.selectors import ORDERINGS
 from apps.core.errors import DomainError
-from apps.users.models import Address
+from apps.users import selectors as user_selectors
+from apps.users.errors import EMAIL_TAKEN
+from apps.users.models import Address, User
 
 ORDERING_LABELS = {
     "-created_at": "Newest first",
@@ -173,11 +176,15 @@ class AddressFields(forms.Form):
     """The fields of a postal address, shared by checkout and the address book."""
 
     name = forms.CharField(
-        label="Full name", max_length=150, widget=forms.TextInput({"autocomplete": "name"})
+        label="Full name",
+        max_length=150,
+        error_messages={"required": "Enter the full name of whoever receives the parcel."},
+        widget=forms.TextInput({"autocomplete": "name"}),
     )
     line1 = forms.CharField(
         label="Address line 1",
         max_length=200,
+        error_messages={"required": "Enter the street and number (or the first line)."},
         widget=forms.TextInput({"autocomplete": "address-line1"}),
     )
     line2 = forms.CharField(
@@ -187,11 +194,15 @@ class AddressFields(forms.Form):
         widget=forms.TextInput({"autocomplete": "address-line2"}),
     )
     city = forms.CharField(
-        label="City", max_length=100, widget=forms.TextInput({"autocomplete": "address-level2"})
+        label="City",
+        max_length=100,
+        error_messages={"required": "Enter the town or city."},
+        widget=forms.TextInput({"autocomplete": "address-level2"}),
     )
     postal_code = forms.CharField(
         label="Postal code",
         max_length=20,
+        error_messages={"required": "Enter the postal code."},
         widget=forms.TextInput({"autocomplete": "postal-code"}),
     )
     country = forms.RegexField(
@@ -200,7 +211,10 @@ class AddressFields(forms.Form):
         max_length=2,
         min_length=2,
         help_text="Two letters, e.g. GB, FR, DE.",
-        error_messages={"invalid": "Enter the two-letter country code, e.g. GB."},
+        error_messages={
+            "required": "Enter the country as two letters, e.g. GB.",
+            "invalid": "Enter the two-letter country code, e.g. GB.",
+        },
         widget=forms.TextInput({"autocomplete": "country", "size": 3}),
     )
     phone = forms.CharField(
@@ -230,9 +244,23 @@ class AddressForm(AddressFields):
 
 
 class CheckoutForm(AddressFields):
-    email = forms.EmailField(label="E-mail", widget=forms.EmailInput({"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="E-mail",
+        error_messages={
+            "required": "Enter your e-mail address: the order confirmation goes there.",
+            "invalid": "Enter an e-mail address like name@example.com.",
+        },
+        widget=forms.EmailInput({"autocomplete": "email"}),
+    )
     shipping_method = forms.TypedChoiceField(
-        label="Shipping method", coerce=int, choices=[], widget=forms.RadioSelect
+        label="Shipping method",
+        coerce=int,
+        choices=[],
+        error_messages={
+            "required": "Choose how your order is shipped.",
+            "invalid_choice": "Choose one of the shipping methods shown.",
+        },
+        widget=forms.RadioSelect,
     )
     save_address = forms.BooleanField(label="Save this address to my account", required=False)
 
@@ -289,8 +317,17 @@ class RegisterForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
+        """Find every problem at once: the e-mail in use, each password rule, the retype."""
         cleaned = super().clean() or {}
-        first, second = cleaned.get("password1"), cleaned.get("password2")
+        email, first, second = (cleaned.get(name) for name in ("email", "password1", "password2"))
+        if email and user_selectors.email_registered(email):
+            self.add_error("email", ValidationError(EMAIL_TAKEN))
+        if first:
+            provisional = User(email=email or "", full_name=cleaned.get("full_name") or "")
+            try:
+                password_validation.validate_password(first, provisional)
+            except ValidationError as exc:
+                self.add_error("password1", exc)
         if first and second and first != second:
             self.add_error("password2", ValidationError("The two passwords differ."))
         return cleaned

@@ -1,5 +1,6 @@
 """Cart, checkout, the sandbox pay page and the order confirmation, through the browser's eyes."""
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from decimal import Decimal
@@ -225,7 +226,7 @@ def test_checkout_errors_are_shown_next_to_fields_and_keep_the_input() -> None:
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Enter a valid email address." in body
+    assert "Enter an e-mail address like name@example.com." in body
     assert 'value="not-an-email"' in body
     assert 'value="12 Analytical Row"' in body
     assert not Order.objects.exists()
@@ -407,8 +408,37 @@ def test_a_missing_shipping_choice_is_a_field_error() -> None:
     add_to_cart(client, stock_product())
     response = client.post("/checkout/", {**ADDRESS_FORM, "email": "guest@example.com"})
     assert response.status_code == 400
-    assert "This field is required." in response.content.decode()
+    assert "Choose how your order is shipped." in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_a_refused_checkout_lists_every_problem_at_the_top_linked_to_its_field() -> None:
+    make_shipping("Standard", "4.90")
+    make_shipping("Express", "12.90")
+    client = Client()
+    add_to_cart(client, stock_product())
+
+    response = client.post("/checkout/", {**ADDRESS_FORM, "name": "", "email": "nope"})
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    summary = body.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    opening = re.search(r'<div[^>]*id="error-summary"[^>]*>', body)
+    assert opening is not None
+    assert 'role="alert"' in opening.group(0)  # announced, and focusable for forms.js
+    assert 'tabindex="-1"' in opening.group(0)
+    assert "There are 3 problems" in summary
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
+    assert links == [
+        ("id_email", "E-mail: Enter an e-mail address like name@example.com."),
+        ("id_name", "Full name: Enter the full name of whoever receives the parcel."),
+        ("id_shipping_method_0", "Shipping method: Choose how your order is shipped."),
+    ]
+    for target, _ in links:  # each link lands on a control that exists
+        assert f'id="{target}"' in body
+    # The radio group says what is wrong with it, through its fieldset.
+    assert 'aria-describedby="id_shipping_method_error"' in body
+    assert 'id="id_shipping_method_error"' in body
 
 
 def test_the_only_shipping_method_is_chosen_in_advance_and_one_of_many_is_not() -> None:
