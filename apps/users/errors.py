@@ -2,6 +2,9 @@
 
 from apps.core.errors import Conflict, DomainError, InvalidToken, NotFound
 
+# Said by the API and the storefront's registration alike.
+EMAIL_TAKEN = "An account with this e-mail address already exists."
+
 
 class EmailAlreadyRegistered(Conflict):
     """Another account already uses this e-mail address (compared case-insensitively)."""

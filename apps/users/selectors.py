@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from apps.users.errors import AddressNotFound
 from apps.users.models import Address, User
+from apps.users.querysets import normalize_email
 
 
 def list_addresses(*, user: User) -> QuerySet[Address]:
@@ -28,3 +29,8 @@ def get_address(*, user: User, address_id: Any) -> Address:
 def default_address(*, user: User) -> Address | None:
     """Return the user's default address, or None when they have not chosen one."""
     return Address.objects.filter(user=user, is_default=True).first()
+
+
+def email_registered(email: str) -> bool:
+    """Return whether an account uses this e-mail address, in any letter case."""
+    return User.objects.with_email(normalize_email(email)).exists()

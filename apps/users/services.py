@@ -20,7 +20,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.errors import InvalidToken
 from apps.users import tasks
-from apps.users.errors import EmailAlreadyRegistered, InvalidPassword, InvalidRefreshToken
+from apps.users.errors import (
+    EMAIL_TAKEN,
+    EmailAlreadyRegistered,
+    InvalidPassword,
+    InvalidRefreshToken,
+)
 from apps.users.models import Address, User
 from apps.users.querysets import normalize_email
 
@@ -35,8 +40,7 @@ def _validate_new_password(*, password: str, user: User, field: str) -> None:
 
 
 def _email_taken() -> EmailAlreadyRegistered:
-    message = "An account with this e-mail address already exists."
-    return EmailAlreadyRegistered(message, errors={"email": [message]})
+    return EmailAlreadyRegistered(EMAIL_TAKEN, errors={"email": [EMAIL_TAKEN]})
 
 
 def register_user(*, email: str, password: str, full_name: str = "") -> User:

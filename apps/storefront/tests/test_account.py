@@ -80,6 +80,28 @@ def test_register_errors_are_shown_next_to_fields_and_keep_the_input() -> None:
     assert not User.objects.filter(email="new@example.com").exists()
 
 
+def test_register_reports_every_problem_at_once() -> None:
+    """The e-mail in use, each password rule broken, and the retype, in one answer: not one
+    problem per attempt."""
+    UserFactory.create(email="taken@example.com")
+
+    response = Client().post(
+        "/account/register/",
+        {"email": "Taken@example.com", "password1": "1234", "password2": "12345"},
+    )
+
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["email"] == ["An account with this e-mail address already exists."]
+    assert errors["password1"] == [
+        "This password is too short. It must contain at least 8 characters.",
+        "This password is too common.",
+        "This password is entirely numeric.",
+    ]
+    assert errors["password2"] == ["The two passwords differ."]
+    assert User.objects.count() == 1
+
+
 def test_login_with_a_wrong_password_is_a_form_error() -> None:
     user = UserFactory.create()
     response = Client().post("/account/login/", {"email": user.email, "password": "wrong"})
@@ -328,7 +350,7 @@ def test_address_errors_are_next_to_fields_and_keep_the_input() -> None:
     assert response.status_code == 400
     body = response.content.decode()
     assert "Enter the two-letter country code" in body
-    assert "This field is required." in body
+    assert "Enter the town or city." in body
     assert 'value="12 Analytical Row"' in body
     assert not Address.objects.exists()
 
