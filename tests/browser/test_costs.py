@@ -82,3 +82,18 @@ def test_shipping_is_a_choice_with_its_price_and_when_it_is_free(
     page.locator("#checkout-link").click()
     expect(page.locator("#total-shipping")).to_have_text("Free")
     expect(page.get_by_role("radio", name="Express: 12.90 EUR", exact=True)).to_be_visible()
+
+
+def test_after_adding_the_page_shows_what_the_cart_holds_and_leads_to_checkout(
+    sized_page: Page, shop: None
+) -> None:
+    page = sized_page
+    add(page, "ESP-250", quantity=2)
+
+    mini_cart = page.locator("#mini-cart")
+    expect(mini_cart).to_be_visible()
+    expect(page.locator("#mini-cart-summary")).to_have_text("Your cart holds 2 items.")
+    expect(page.locator("#cart-count")).to_have_text("2")
+
+    mini_cart.get_by_role("link", name="Check out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Checkout")

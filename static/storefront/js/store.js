@@ -1,4 +1,5 @@
-/* Progressive enhancement: add to the cart without leaving the product page.
+/* Progressive enhancement: add to the cart without leaving the product page, then show what
+   the cart holds with links to it and to checkout.
    Without this script (or when fetch fails) the form posts normally and the server redirects. */
 (function () {
   "use strict";
@@ -9,6 +10,9 @@
   var status = document.getElementById("add-to-cart-status");
   var button = document.getElementById("add-to-cart");
   var count = document.getElementById("cart-count");
+  // After an add, what the cart now holds and the way to it (the page is not left).
+  var miniCart = document.getElementById("mini-cart");
+  var miniSummary = document.getElementById("mini-cart-summary");
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -30,6 +34,11 @@
           status.textContent = result.body.message;
           if (count) {
             count.textContent = String(result.body.item_count);
+          }
+          if (miniCart && miniSummary) {
+            var items = result.body.item_count;
+            miniSummary.textContent = "Your cart holds " + items + (items === 1 ? " item." : " items.");
+            miniCart.hidden = false;
           }
         } else {
           var errors = result.body.errors || {};
