@@ -100,6 +100,11 @@ check: lint typecheck audit schema-check deploy-check test ## Everything CI chec
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov db.sqlite3 db.sqlite3-*
 
+.PHONY: screenshots
+screenshots: install ## Pictures of home, category (mobile), product, cart, checkout with errors and an admin order into screenshots/
+	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/pytest -p no:cacheprovider -q tests/browser/test_screenshots.py
+	@echo "Screenshots in screenshots/"
+
 .PHONY: bench bench-smoke
 bench: install ## HTTP load benchmark at 10k and 100k products; rewrites the goals table of docs/performance.md
 	$(BIN)/python bench/suite.py $(BENCH_ARGS)

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
-from apps.orders.models import OrderStatus
+from apps.orders.models import Order, OrderStatus
 from apps.orders.tests.factories import buy, make_variant
 from apps.users.tests.factories import SuperUserFactory
 
@@ -53,3 +53,37 @@ def test_staff_act_on_an_order_from_its_own_page_and_are_told_what_its_state_for
     order.refresh_from_db()
     variant.refresh_from_db()
     assert (order.status, variant.stock) == (OrderStatus.CANCELLED, 3)
+
+
+def test_the_order_pages_of_the_back_office_break_no_content_security_rule(page: Page) -> None:
+    staff = SuperUserFactory.create(email="boss@example.com", password=PASSWORD)
+    order = buy({make_variant(sku="MUG-2", stock=3): 1})
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    admin_login(page, staff.email, PASSWORD)
+    base = f"/{settings.ADMIN_URL}orders/order/"
+
+    for path in ("", f"{order.pk}/change/", f"{order.pk}/cancel/", f"{order.pk}/refund/"):
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    page.goto(f"{base}{order.pk}/fulfil/")
+    page.wait_for_load_state("load")
+    # The fulfil action's own note page, from the list.
+    page.goto(base)
+    page.locator(f"input[name='_selected_action'][value='{order.pk}']").check()
+    page.locator("select[name='action']").select_option("fulfil_orders")
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator("#fulfil-orders")).to_contain_text(order.number)
+
+    assert blocked == []
+    # The watch sees what the policy blocks: an inline style put into the page is reported.
+    with page.expect_console_message(lambda m: "Content Security Policy" in m.text):
+        page.evaluate(
+            "document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')"
+        )
