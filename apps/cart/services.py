@@ -95,6 +95,8 @@ def get_cart(*, user_id: UUID | None, token: str | None, lock: bool = False) -> 
         return anonymous
     cart = carts.select_related("user").filter(user_id=user_id, user__is_active=True).first()
     if anonymous is not None:
+        if cart is None and not User.objects.filter(pk=user_id, is_active=True).exists():
+            return None  # no active customer to give it to; the caller refuses the token
         cart = merge_carts(source=anonymous, user_id=user_id, target=cart)
     return cart
 

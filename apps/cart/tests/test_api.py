@@ -723,6 +723,21 @@ def test_the_token_of_a_deactivated_customer_is_refused_and_changes_nothing(
     assert User.objects.get(pk=user.pk).last_seen_at is None, "a refused token was 'seen'"
 
 
+def test_a_deactivated_customer_cannot_take_over_an_anonymous_cart(user, lamp):
+    """Signed in with a token of a deactivated customer and a guest cart's token: the guest
+    cart is not merged into nor given to that account."""
+    guest = CartFactory.create()
+    CartLineFactory.create(cart=guest, variant=lamp, quantity=1)
+    client = client_for(user)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert_problem(client.get(CART_URL, headers=token(guest.token)), 401, "user_not_found")
+
+    guest.refresh_from_db()
+    assert guest.user_id is None
+    assert lines_of(guest) == {"LAMP-1": 1}
+
+
 def test_the_token_of_a_deleted_customer_is_refused_and_creates_no_cart(lamp):
     gone = UserFactory.create()
     client = client_for(gone)
