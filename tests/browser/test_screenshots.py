@@ -16,10 +16,9 @@ from apps.orders.models import OrderStatus
 from apps.orders.tests.factories import OrderFactory, OrderLineFactory
 from apps.users.tests.factories import SuperUserFactory
 from tests.browser.conftest import VIEWPORTS
+from tests.browser.test_back_office import PASSWORD, admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -82,10 +81,7 @@ def test_the_main_pages_are_pictured(
     staff = SuperUserFactory.create(email="boss@example.com", password=PASSWORD)
     order = OrderFactory.create(status=OrderStatus.PAID)
     OrderLineFactory.create(order=order, quantity=2)
-    page.goto(f"/{settings.ADMIN_URL}login/")
-    page.get_by_label("E-mail address").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    admin_login(page, staff.email, PASSWORD)
     page.goto(f"/{settings.ADMIN_URL}orders/order/{order.pk}/change/")
     expect(page.locator("#cancel-order")).to_be_visible()
     pictures.append(shoot(page, folder, "admin-order"))
