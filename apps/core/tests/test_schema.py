@@ -1,6 +1,7 @@
 """The OpenAPI schema builds without warnings and documents every API route."""
 
 import io
+import re
 
 import pytest
 import yaml
@@ -49,3 +50,11 @@ def test_every_operation_documents_the_problem_error_body():
 @pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/api/redoc/"])
 def test_docs_are_served(path):
     assert Client().get(path).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_the_api_docs_say_their_language_and_load_nothing_from_other_hosts(path):
+    body = Client().get(path).content.decode()
+
+    assert '<html lang="en">' in body
+    assert not re.search(r'(src|href)="https?://', body), "a resource from another host"
