@@ -122,7 +122,7 @@ def shipping_price(shipping: ShippingInfo | None, goods_after_voucher: Decimal) 
     return shipping.price
 
 
-def free_shipping_shortfall(shipping: ShippingInfo | None, totals: "Totals") -> Decimal | None:
+def free_shipping_shortfall(shipping: ShippingInfo | None, totals: Totals) -> Decimal | None:
     """Return how much more the goods must cost for `shipping` to be free, None if it can't be.
 
     None as well when there is nothing to ship yet, or when it is free already.

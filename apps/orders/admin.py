@@ -436,19 +436,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         }
         return super().change_view(request, object_id, form_url, context)
 
-    def _refusal(self, order: Order, to: str) -> str | None:
-        """Return why the order's state does not allow moving it to `to`, or None."""
+    def _refused(self, request: HttpRequest, order: Order, to: str) -> HttpResponse | None:
+        """Send staff back to the order, saying why, if its state does not allow `to`."""
         if to in TRANSITIONS[order.status]:
             return None
-        needs = _STATE_NEEDED[to]
-        return f"Order {order.number} is {order.get_status_display().lower()}: {needs}."
-
-    def _refused(self, request: HttpRequest, order: Order, to: str) -> HttpResponse | None:
-        """Send staff back to the order with a message if its state does not allow `to`."""
-        refusal = self._refusal(order, to)
-        if refusal is None:
-            return None
-        self.message_user(request, refusal, messages.ERROR)
+        state = order.get_status_display().lower()
+        self.message_user(
+            request, f"Order {order.number} is {state}: {_STATE_NEEDED[to]}.", messages.ERROR
+        )
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def fulfil_view(self, request: HttpRequest, object_id: str) -> HttpResponse:

@@ -19,6 +19,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.core.errors import InvalidToken
+from apps.users import selectors as user_selectors
 from apps.users import tasks
 from apps.users.errors import (
     EMAIL_TAKEN,
@@ -53,7 +54,7 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User:
     email = normalize_email(email)
     user = User(email=email, full_name=full_name.strip())
     _validate_new_password(password=password, user=user, field="password")
-    if User.objects.with_email(email).exists():
+    if user_selectors.email_registered(email):
         raise _email_taken()
     user.set_password(password)
     try:
