@@ -501,6 +501,7 @@ def get_product(slug: str) -> dict[str, Any]:
                 variant_images.setdefault(row.variant_id, row.pk)
         return {
             **_card(product),
+            "tag_refs": [{"slug": t["slug"], "name": t["name"]} for t in product.listing_tags],
             "description": product.description,
             "breadcrumbs": _breadcrumbs(product.category_id),
             "images": [image_data(row) for row in gallery],

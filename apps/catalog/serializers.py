@@ -236,7 +236,12 @@ class RelatedProductSerializer(ProductCardSerializer):
     )
 
 
+class TagRefSerializer(CategoryRefSerializer):
+    """A tag as a product names it: the slug to filter by, the name to show."""
+
+
 class ProductDetailSerializer(ProductCardSerializer):
+    tag_refs = TagRefSerializer(many=True, help_text="`tags` with their names, in order.")
     description = serializers.CharField()
     breadcrumbs = CategoryRefSerializer(many=True)
     attributes = ProductAttributeSerializer(many=True, help_text="The product's own values.")

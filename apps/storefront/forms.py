@@ -10,6 +10,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from apps.catalog.selectors import ORDERINGS
+from apps.core.countries import country_choices
 from apps.core.errors import DomainError
 from apps.users import selectors as user_selectors
 from apps.users.errors import EMAIL_TAKEN
@@ -172,6 +173,13 @@ def shipping_choices(methods: list[dict[str, Any]]) -> list[tuple[int, str]]:
     return choices
 
 
+class CountryField(forms.ChoiceField):
+    """A country picked by its name; the two-letter code is what the form gives back."""
+
+    def to_python(self, value: Any) -> str:
+        return super().to_python(value).upper()
+
+
 class AddressFields(forms.Form):
     """The fields of a postal address, shared by checkout and the address book."""
 
@@ -205,17 +213,14 @@ class AddressFields(forms.Form):
         error_messages={"required": "Enter the postal code."},
         widget=forms.TextInput({"autocomplete": "postal-code"}),
     )
-    country = forms.RegexField(
-        label="Country code",
-        regex=r"^[A-Za-z]{2}$",
-        max_length=2,
-        min_length=2,
-        help_text="Two letters, e.g. GB, FR, DE.",
+    country = CountryField(
+        label="Country",
+        choices=country_choices,
         error_messages={
-            "required": "Enter the country as two letters, e.g. GB.",
-            "invalid": "Enter the two-letter country code, e.g. GB.",
+            "required": "Choose the country the parcel goes to.",
+            "invalid_choice": "Choose a country from the list.",
         },
-        widget=forms.TextInput({"autocomplete": "country", "size": 3}),
+        widget=forms.Select({"autocomplete": "country"}),
     )
     phone = forms.CharField(
         label="Phone",
@@ -223,9 +228,6 @@ class AddressFields(forms.Form):
         required=False,
         widget=forms.TextInput({"autocomplete": "tel", "type": "tel"}),
     )
-
-    def clean_country(self) -> str:
-        return str(self.cleaned_data["country"]).upper()
 
     def address_data(self) -> dict[str, Any]:
         return {name: self.cleaned_data[name] for name in ADDRESS_FIELD_NAMES}

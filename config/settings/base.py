@@ -171,6 +171,8 @@ LOGIN_REDIRECT_URL = "storefront:account"
 
 # --- Shop -----------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# The countries (ISO codes) the shop ships to most: listed first wherever a shopper picks one.
+SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["DE", "FR", "NL", "BE", "AT", "GB"])
 # Seconds a cached catalog answer lives at most (a write invalidates it at once anyway).
 CATALOG_CACHE_TIMEOUT = env.int("CATALOG_CACHE_TIMEOUT", default=600)
 # Facet counts after a catalog write: the previous ones are served while a task computes the

@@ -31,7 +31,6 @@ ADDRESS = {
     "Address line 1": "12 Analytical Row",
     "City": "London",
     "Postal code": "N1 7AA",
-    "Country code": "GB",
 }
 
 
@@ -78,6 +77,8 @@ def field(page: Page, label: str) -> Locator:
 def fill_address(page: Page) -> None:
     for label, value in ADDRESS.items():
         field(page, label).fill(value)
+    # A country is picked by its name; the shop keeps its code.
+    field(page, "Country").select_option(label="United Kingdom")
 
 
 def pay_in_sandbox(page: Page) -> None:
@@ -117,9 +118,11 @@ def test_guest_browses_filters_and_checks_out(page: Page, shop: dict[str, Any]) 
     fill_address(page)
     page.locator("#place-order").click()
     pay_in_sandbox(page)
+    expect(page.locator("address")).to_contain_text("United Kingdom")
 
     order = Order.objects.get(email="guest@example.com")
     assert order.status == OrderStatus.PAID
+    assert order.shipping_country == "GB"
     assert order.total == Decimal("73.30")
     assert ProductVariant.objects.get(sku="ESP-1000").stock == 1
 

@@ -638,6 +638,7 @@ def test_the_product_page_prices_each_variant_and_shows_compare_at_prices(api_cl
 
     assert detail["description"] == "A lamp."
     assert detail["tags"] == ["cosy"]
+    assert detail["tag_refs"] == [{"slug": "cosy", "name": "Cosy"}]
     assert detail["breadcrumbs"] == [
         {"slug": "home", "name": "Home"},
         {"slug": "lighting", "name": "Lighting"},

@@ -56,9 +56,11 @@ def test_each_email_is_sent_once_as_text_and_html(lamp, kind, subject):
     assert message.subject == subject.format(order.number)
     assert f"2 x {lamp.product.name} (Large)  45.00 EUR" in message.body
     assert "Total:     45.00 EUR (including 7.50 tax)" in message.body
+    assert "\nUnited Kingdom" in message.body  # the country by name, not its code
     [(html, mimetype)] = message.alternatives  # type: ignore[attr-defined]
     assert mimetype == "text/html"
     assert "45.00 EUR" in html
+    assert "United Kingdom</p>" in html
     assert sent(order, kind)
 
 

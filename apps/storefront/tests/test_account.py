@@ -349,10 +349,27 @@ def test_address_errors_are_next_to_fields_and_keep_the_input() -> None:
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Enter the two-letter country code" in body
+    assert "Choose a country from the list." in body
     assert "Enter the town or city." in body
     assert 'value="12 Analytical Row"' in body
     assert not Address.objects.exists()
+
+
+def test_the_country_is_picked_by_name_with_the_shipping_countries_first(settings: Any) -> None:
+    settings.SHIPPING_COUNTRIES = ["NL", "GB"]
+    browser = browser_for(UserFactory.create())
+
+    body = browser.get("/account/addresses/new/").content.decode()
+    ours, everyone = body.split('<optgroup label="All countries">')
+
+    assert '<optgroup label="Where we usually ship">' in ours
+    assert ours.index('value="NL">Netherlands<') < ours.index('value="GB">United Kingdom<')
+    assert 'value="FR">France<' in everyone
+    assert 'value="GB"' not in everyone
+
+    browser.post("/account/addresses/new/", {**ADDRESS_FORM, "country": "nl"})
+    assert Address.objects.get().country == "NL"
+    assert "Netherlands" in browser.get("/account/addresses/").content.decode()
 
 
 def test_another_customers_address_is_404() -> None:
