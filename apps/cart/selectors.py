@@ -2,11 +2,13 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, Sum
 
 from apps.cart.fetch import CartInfo, cart_totals, fetch_cart_info
 from apps.cart.models import Cart, CartLine, ShippingMethod
 from apps.cart.pricing import ShippingInfo, Totals, free_shipping_shortfall
+from apps.catalog.cache import cached
 from apps.core.money import format_money
 
 
@@ -106,6 +108,30 @@ def list_shipping_methods() -> list[dict[str, Any]]:
         }
         for method in ShippingMethod.objects.filter(is_active=True)
     ]
+
+
+def shipping_offer() -> dict[str, Any]:
+    """Return what the active shipping methods offer, as catalog pages tell it: the lowest
+    price (`from_price`) and the lowest free-shipping threshold (`free_above`, of
+    `free_method`); None where there is none.
+
+    Cached with the catalog: a change to a method bumps its version (apps.cart.signals).
+    """
+
+    def compute() -> dict[str, Any]:
+        methods = list(
+            ShippingMethod.objects.filter(is_active=True).only("name", "price", "free_above")
+        )
+        thresholds = [(m.free_above, m.name) for m in methods if m.free_above is not None]
+        free = min(thresholds, default=None)
+        return {
+            "from_price": format_money(min(m.price for m in methods)) if methods else None,
+            "free_above": format_money(free[0]) if free else None,
+            "free_method": free[1] if free else None,
+            "currency": settings.DEFAULT_CURRENCY,
+        }
+
+    return cached("shipping-offer", compute=compute)
 
 
 def cart_item_count(*, user_id: Any, token: str | None) -> int:

@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from apps.cart.tests.factories import ShippingMethodFactory
 from apps.catalog import selectors as catalog_selectors
 from apps.catalog.cache import bump_catalog_version
 from apps.catalog.models import Review
@@ -367,11 +368,30 @@ def test_product_queries_do_not_grow_with_variants_or_reviews(
         ReviewFactory.create(product=product)
     cache.clear()
     # Cold: discounts, category rows, product, its variants, images and attribute values, its
-    # id, the reviews, the related products' candidates (none here: no cards to read).
-    with django_assert_num_queries(9):
+    # id, the reviews, the shipping methods' offer, the related products' candidates (none
+    # here: no cards to read).
+    with django_assert_num_queries(10):
         Client().get(f"/p/{product.slug}/")
     with django_assert_num_queries(0):
         Client().get(f"/p/{product.slug}/")
+
+
+def test_the_product_page_tells_what_shipping_costs_and_follows_a_change_of_method(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    product = stock_product()
+    standard = ShippingMethodFactory.create(
+        name="Standard", price=Decimal("4.90"), free_above=Decimal(50)
+    )
+    ShippingMethodFactory.create(name="Express", price=Decimal("12.90"))
+    note = "Shipping from 4.90 EUR; Standard shipping is free on orders of 50.00 EUR or more."
+    assert note in page(Client(), f"/p/{product.slug}/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        standard.free_above = Decimal(80)
+        standard.save()
+
+    assert "free on orders of 80.00 EUR or more" in page(Client(), f"/p/{product.slug}/")
 
 
 def test_a_customer_reviews_a_product_once() -> None:
