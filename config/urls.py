@@ -16,6 +16,7 @@ api_v1_patterns = [
     path("", include("apps.orders.urls")),
     path("", include("apps.payments.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.wishlist.urls")),
 ]
 
 urlpatterns = [

@@ -6,7 +6,7 @@ later than the next discount start or end, so a cached price is never stale.
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -443,6 +443,17 @@ def featured_products(*, limit: int) -> list[dict[str, Any]]:
         return [_card(product) for product in products[:limit]]
 
     return cached("featured", limit, compute=compute, expires_at=discounts.next_change)
+
+
+def product_cards(*, product_ids: Collection[Any]) -> dict[Any, dict[str, Any]]:
+    """Return, by id, the cards of those of `product_ids` customers can see and buy.
+
+    One query (none for no id), not cached: the ids are one customer's (a wishlist).
+    """
+    if not product_ids:
+        return {}
+    cards = _cards(get_discount_map()).filter(pk__in=product_ids)
+    return {product.pk: _card(product) for product in cards}
 
 
 def _variant(variant: ProductVariant, percent: Decimal) -> dict[str, Any]:

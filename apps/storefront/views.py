@@ -61,6 +61,8 @@ from apps.storefront.page_cache import cache_shared_page
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
 from apps.users.models import User
+from apps.wishlist import selectors as wishlist_selectors
+from apps.wishlist import services as wishlist_services
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,14 @@ def _next_url(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
+
+
+def _sign_in_first(request: HttpRequest, message: str, *, slug: str) -> HttpResponse:
+    """Send a signed-out shopper to sign in, and back to the product page after (not to the
+    POST-only address of the form they sent)."""
+    messages.info(request, message)
+    back = reverse("storefront:product", kwargs={"slug": slug})
+    return redirect(f"{reverse('storefront:login')}?{urlencode({'next': back})}")
 
 
 def _throttled(request: HttpRequest, scope: str) -> bool:
@@ -266,11 +276,14 @@ def _render_product(
         "reviews": reviews,
         # Read only when its page fragment is not cached already (the template asks).
         "related": SimpleLazyObject(lambda: catalog_selectors.related_products(slug=slug)),
+        "shipping": SimpleLazyObject(cart_selectors.shipping_offer),
         "add_form": add_form or AddToCartForm(variants=product["variants"]),
         "review_form": review_form or ReviewForm(),
         "catalog_key": _catalog_key(),
         "catalog_ttl": settings.CATALOG_CACHE_TIMEOUT,
         "max_quantity": settings.CART_MAX_QUANTITY,
+        "saved": request.user.is_authenticated
+        and wishlist_selectors.is_saved(user_id=request.user.pk, product_id=product["id"]),
     }
     return render(request, "storefront/product.html", context, status=status)
 
@@ -286,8 +299,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def product_review(request: HttpRequest, slug: str) -> HttpResponse:
     """Record the signed-in customer's review of a product (one each)."""
     if not request.user.is_authenticated:
-        messages.info(request, "Sign in to review this product.")
-        return redirect(f"{reverse('storefront:login')}?{urlencode({'next': request.path})}")
+        return _sign_in_first(request, "Sign in to review this product.", slug=slug)
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -304,6 +316,43 @@ def product_review(request: HttpRequest, slug: str) -> HttpResponse:
             messages.success(request, "Thank you: your review is published.")
             return redirect("storefront:product", slug=slug)
     return _render_product(request, slug, review_form=form, status=400)
+
+
+@require_POST
+def wishlist_save(request: HttpRequest, slug: str) -> HttpResponse:
+    """Save the product to the signed-in customer's wishlist."""
+    if not request.user.is_authenticated:
+        return _sign_in_first(request, "Sign in to save products for later.", slug=slug)
+    try:
+        wishlist_services.save_for_later(user=_user(request), slug=slug)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    except DomainError as exc:  # the wishlist is full
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Saved to your wishlist.")
+    return redirect("storefront:product", slug=slug)
+
+
+@login_required
+@require_GET
+def wishlist(request: HttpRequest) -> HttpResponse:
+    """List the products the customer saved for later, newest first."""
+    items = wishlist_selectors.list_wishlist(user_id=request.user.pk)
+    return render(request, "storefront/account/wishlist.html", {"items": items})
+
+
+@login_required
+@require_POST
+def wishlist_remove(request: HttpRequest, slug: str) -> HttpResponse:
+    """Take a product off the wishlist, then go back where the customer was."""
+    try:
+        wishlist_services.remove_from_wishlist(user=_user(request), slug=slug)
+    except NotFound:
+        pass  # removed already (a second click, another tab): the page shows it gone anyway
+    else:
+        messages.success(request, "Removed from your wishlist.")
+    return redirect(_next_url(request, reverse("storefront:wishlist")))
 
 
 # --- Cart -----------------------------------------------------------------------------------

@@ -76,6 +76,7 @@ LOCAL_APPS = [
     "apps.orders",
     "apps.payments",
     "apps.reports",
+    "apps.wishlist",
     "apps.storefront",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -171,6 +172,8 @@ LOGIN_REDIRECT_URL = "storefront:account"
 
 # --- Shop -----------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# How many products one customer's wishlist may hold.
+WISHLIST_MAX_ITEMS = env.int("WISHLIST_MAX_ITEMS", default=100)
 # The countries (ISO codes) the shop ships to most: listed first wherever a shopper picks one.
 SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["DE", "FR", "NL", "BE", "AT", "GB"])
 # Seconds a cached catalog answer lives at most (a write invalidates it at once anyway).

@@ -1,0 +1,42 @@
+"""Writes to a customer's wishlist: save a product for later, take it off again."""
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.catalog import selectors as catalog_selectors
+from apps.users.models import User
+from apps.wishlist.errors import NotInWishlist, WishlistFull
+from apps.wishlist.models import WishlistItem
+
+
+def save_for_later(*, user: User, slug: str) -> tuple[WishlistItem, bool]:
+    """Save the product `slug` to the customer's wishlist; return the item and whether it is
+    new (saving a product twice keeps the first save).
+
+    Raises:
+        NotFound: no product customers can see has this slug.
+        WishlistFull: the wishlist already holds WISHLIST_MAX_ITEMS products.
+    """
+    product_id = catalog_selectors.get_product_id(slug)
+    with transaction.atomic():
+        saved = WishlistItem.objects.filter(user=user, product_id=product_id).first()
+        if saved is not None:
+            return saved, False
+        limit = settings.WISHLIST_MAX_ITEMS
+        if WishlistItem.objects.filter(user=user).count() >= limit:
+            raise WishlistFull(
+                f"Your wishlist holds {limit} products, as many as it can: remove one first."
+            )
+        # Two saves of the same product at once: the constraint keeps one, both get it.
+        return WishlistItem.objects.get_or_create(user=user, product_id=product_id)
+
+
+def remove_from_wishlist(*, user: User, slug: str) -> None:
+    """Take the product `slug` off the customer's wishlist (shown or not any more).
+
+    Raises:
+        NotInWishlist: the customer has not saved a product with this slug.
+    """
+    deleted, _ = WishlistItem.objects.filter(user=user, product__slug=slug).delete()
+    if not deleted:
+        raise NotInWishlist(f"'{slug}' is not in your wishlist.")
