@@ -19,6 +19,8 @@ def save_for_later(*, user: User, slug: str) -> tuple[WishlistItem, bool]:
     """
     product_id = catalog_selectors.get_product_id(slug)
     with transaction.atomic():
+        # One customer's saves one at a time, so two at once can't both pass the count below.
+        User.objects.select_for_update().filter(pk=user.pk).values_list("pk").first()
         saved = WishlistItem.objects.filter(user=user, product_id=product_id).first()
         if saved is not None:
             return saved, False
@@ -27,8 +29,7 @@ def save_for_later(*, user: User, slug: str) -> tuple[WishlistItem, bool]:
             raise WishlistFull(
                 f"Your wishlist holds {limit} products, as many as it can: remove one first."
             )
-        # Two saves of the same product at once: the constraint keeps one, both get it.
-        return WishlistItem.objects.get_or_create(user=user, product_id=product_id)
+        return WishlistItem.objects.create(user=user, product_id=product_id), True
 
 
 def remove_from_wishlist(*, user: User, slug: str) -> None:
