@@ -141,3 +141,15 @@ def test_the_back_office_order_pages_pass_axe(sized_page: Page, shop: dict[str, 
         ],
     )
     assert not found, "\n".join(found)
+
+
+def test_the_api_documentation_pages_pass_axe(page: Page) -> None:
+    """Swagger UI (an operation opened, its responses shown) and Redoc, once each has drawn."""
+    page.goto("/api/docs/")
+    page.locator(".opblock-summary").first.click()
+    expect(page.locator(".responses-wrapper").first).to_be_visible()
+    found = blocking_violations(page)
+    page.goto("/api/redoc/")
+    expect(page.get_by_role("heading", level=1).first).to_be_visible()
+    found += blocking_violations(page)
+    assert not found, "\n".join(found)
