@@ -1,5 +1,10 @@
 """Staff in the back office, in a real browser."""
 
+import csv
+import io
+import re
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
@@ -87,3 +92,33 @@ def test_the_order_pages_of_the_back_office_break_no_content_security_rule(page:
         page.evaluate(
             "document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">x</p>')"
         )
+
+
+def test_the_orders_list_stays_light_and_exports_orders_and_lines_as_csv(page: Page) -> None:
+    """The list loads none of the slug-field scripts (xregexp, urlify, prepopulate); both
+    exports download, with ISO 8601 times and one row per line, SKU and tax included."""
+    staff = SuperUserFactory.create(email="boss@example.com", password=PASSWORD)
+    order = buy({make_variant(sku="=MUG-3", stock=3): 2})  # a formula-like SKU
+    admin_login(page, staff.email, PASSWORD)
+    page.wait_for_load_state("load")  # the index page, before the list is watched
+    loaded: list[str] = []
+    page.on("request", lambda request: loaded.append(request.url))
+
+    page.goto(f"/{settings.ADMIN_URL}orders/order/")
+    page.wait_for_load_state("load")
+    scripts = [url for url in loaded if url.endswith(".js")]
+    assert scripts
+    assert not [url for url in scripts if re.search(r"xregexp|urlify|prepopulate", url)]
+    assert len(loaded) <= 26, loaded
+
+    with page.expect_download() as orders_csv:
+        page.locator("#export-csv").click()
+    rows = list(csv.DictReader(io.StringIO(Path(orders_csv.value.path()).read_text())))
+    assert [row["number"] for row in rows] == [order.number]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", rows[0]["placed_at"])
+
+    with page.expect_download() as lines_csv:
+        page.locator("#export-lines-csv").click()
+    [line] = csv.DictReader(io.StringIO(Path(lines_csv.value.path()).read_text()))
+    assert (line["number"], line["sku"], line["quantity"]) == (order.number, "'=MUG-3", "2")
+    assert line["line_tax"] != ""

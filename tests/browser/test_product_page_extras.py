@@ -1,5 +1,5 @@
-"""The product page in a real browser, at desktop and phone sizes: tags by name, what
-shipping costs, and a wishlist that keeps products for later."""
+"""The product page in a real browser, at desktop and phone sizes: tags by name, stars, what
+shipping costs, and a wishlist that keeps products for later; and the shop's own 404 page."""
 
 import re
 from decimal import Decimal
@@ -8,7 +8,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from apps.cart.tests.factories import ShippingMethodFactory
-from apps.catalog.tests.factories import CategoryFactory, TagFactory, make_product
+from apps.catalog.tests.factories import (
+    CategoryFactory,
+    ReviewFactory,
+    TagFactory,
+    make_product,
+)
 from apps.users.tests.factories import UserFactory
 from apps.wishlist.models import WishlistItem
 from tests.browser.test_back_office import PASSWORD
@@ -21,6 +26,7 @@ def lamp() -> None:
     lighting = CategoryFactory.create(name="Lighting", slug="lighting")
     product = make_product(name="Desk Lamp", slug="desk-lamp", category=lighting, price=Decimal(30))
     product.tags.add(TagFactory.create(name="Budget pick", slug="budget-pick"))
+    ReviewFactory.create(product=product, rating=4)
     ShippingMethodFactory.create(name="Standard", price=Decimal("4.90"), free_above=Decimal(50))
 
 
@@ -45,6 +51,21 @@ def test_the_product_page_names_its_tags_and_tells_what_shipping_costs(
     expect(page.locator("#shipping-note")).to_have_text(
         "Shipping from 4.90 EUR; Standard shipping is free on orders of 50.00 EUR or more."
     )
+    # Four stars drawn for the eye, the rating in words for everyone.
+    summary = page.locator("#rating-summary")
+    expect(summary.locator(".stars")).to_have_attribute("aria-hidden", "true")
+    expect(summary.locator(".stars")).to_have_text("★★★★☆")
+    expect(summary).to_contain_text("Rated 4.0 out of 5 from 1 review")
+
+
+def test_an_unknown_address_shows_the_shops_own_404_page(sized_page: Page) -> None:
+    response = sized_page.goto("/no-such-page/")
+
+    assert response is not None
+    assert response.status == 404
+    expect(sized_page.get_by_role("heading", level=1)).to_have_text("We could not find that page")
+    expect(sized_page.get_by_role("link", name="home page")).to_be_visible()
+    expect(sized_page.locator("body")).not_to_contain_text("URLconf")
 
 
 def test_a_customer_saves_a_product_for_later_and_takes_it_off_again(
