@@ -12,8 +12,6 @@ from django.core.exceptions import ValidationError
 from apps.catalog.selectors import ORDERINGS
 from apps.core.countries import country_choices
 from apps.core.errors import DomainError
-from apps.users import selectors as user_selectors
-from apps.users.errors import EMAIL_TAKEN
 from apps.users.models import Address, User
 
 ORDERING_LABELS = {
@@ -308,7 +306,18 @@ class RegisterForm(forms.Form):
         required=False,
         widget=forms.TextInput({"autocomplete": "name"}),
     )
-    email = forms.EmailField(label="E-mail", widget=forms.EmailInput({"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="E-mail",
+        help_text="We send a link to this address: open it to choose your password.",
+        error_messages={
+            "required": "Enter your e-mail address: the link to finish your account goes there.",
+            "invalid": "Enter an e-mail address like name@example.com.",
+        },
+        widget=forms.EmailInput({"autocomplete": "email"}),
+    )
+
+
+class FinishRegistrationForm(forms.Form):
     password1 = forms.CharField(
         label="Password", strip=False, widget=forms.PasswordInput({"autocomplete": "new-password"})
     )
@@ -318,16 +327,17 @@ class RegisterForm(forms.Form):
         widget=forms.PasswordInput({"autocomplete": "new-password"}),
     )
 
+    def __init__(self, *args: Any, email: str, full_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = User(email=email, full_name=full_name)  # for the similarity rule
+
     def clean(self) -> dict[str, Any]:
-        """Find every problem at once: the e-mail in use, each password rule, the retype."""
+        """Find every problem at once: each password rule broken, and the retype."""
         cleaned = super().clean() or {}
-        email, first, second = (cleaned.get(name) for name in ("email", "password1", "password2"))
-        if email and user_selectors.email_registered(email):
-            self.add_error("email", ValidationError(EMAIL_TAKEN))
+        first, second = cleaned.get("password1"), cleaned.get("password2")
         if first:
-            provisional = User(email=email or "", full_name=cleaned.get("full_name") or "")
             try:
-                password_validation.validate_password(first, provisional)
+                password_validation.validate_password(first, self.account)
             except ValidationError as exc:
                 self.add_error("password1", exc)
         if first and second and first != second:

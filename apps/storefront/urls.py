@@ -28,6 +28,7 @@ urlpatterns = [
     path("account/login/", views.login_view, name="login"),
     path("account/logout/", views.logout_view, name="logout"),
     path("account/register/", views.register, name="register"),
+    path("account/register/<str:token>/", views.register_finish, name="register-finish"),
     path("account/password-reset/", views.password_reset, name="password-reset"),
     path(
         "account/reset/<str:uid>/<str:token>/",

@@ -46,6 +46,7 @@ from apps.storefront.forms import (
     AddToCartForm,
     CartLineForm,
     CheckoutForm,
+    FinishRegistrationForm,
     LoginForm,
     PasswordResetRequestForm,
     ProductFilterForm,
@@ -60,6 +61,7 @@ from apps.storefront.forms import (
 from apps.storefront.page_cache import cache_shared_page
 from apps.users import selectors as user_selectors
 from apps.users import services as user_services
+from apps.users.errors import EmailAlreadyRegistered
 from apps.users.models import User
 from apps.wishlist import selectors as wishlist_selectors
 from apps.wishlist import services as wishlist_services
@@ -78,7 +80,11 @@ def _user(request: HttpRequest) -> User:
 
 def _next_url(request: HttpRequest, default: str) -> str:
     """Return the safe `next` target of a form, or `default`."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
+    return _safe_url(request, request.POST.get("next") or request.GET.get("next") or "", default)
+
+
+def _safe_url(request: HttpRequest, target: str, default: str) -> str:
+    """Return `target` if it stays on this site, else `default`."""
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -708,26 +714,62 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    """Open a customer account, then sign in with it."""
+    """Start opening an account: the address gets a link to finish it (or, when it has an
+    account already, an e-mail saying so), and the page says the same either way."""
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and _throttled(request, "register"):
         form.add_error(None, TOO_MANY)
         return render(request, "storefront/account/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        user_services.request_sign_up(
+            email=email, full_name=form.cleaned_data["full_name"], next_url=_next_url(request, "")
+        )
+        return render(request, "storefront/account/register_sent.html", {"email": email})
+    status = 400 if form.is_bound else 200
+    return render(request, "storefront/account/register.html", {"form": form}, status=status)
+
+
+def _sign_up_link_spent(request: HttpRequest, detail: str, *, status: int) -> HttpResponse:
+    context = {"detail": detail}
+    return render(request, "storefront/account/register_invalid.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def register_finish(request: HttpRequest, token: str) -> HttpResponse:
+    """Finish opening an account from the sign-up e-mail's link: choose a password, signed in."""
+    try:
+        claims = user_services.read_sign_up_token(token)
+    except DomainError as exc:  # made up or expired: say so, and offer to start again
+        return _sign_up_link_spent(request, exc.detail, status=400)
+    used = "This link has been used: the account exists. Sign in with it."
+    if user_selectors.email_registered(claims["email"]):
+        return _sign_up_link_spent(request, used, status=409)
+    form = FinishRegistrationForm(
+        request.POST or None, email=claims["email"], full_name=claims["full_name"]
+    )
+    if request.method == "POST" and _throttled(request, "register"):
+        form.add_error(None, TOO_MANY)
+        context = {"form": form, "email": claims["email"]}
+        return render(request, "storefront/account/register_finish.html", context, status=429)
+    if request.method == "POST" and form.is_valid():
         try:
             user = user_services.register_user(
-                email=form.cleaned_data["email"],
+                email=claims["email"],
                 password=form.cleaned_data["password1"],
-                full_name=form.cleaned_data["full_name"],
+                full_name=claims["full_name"],
             )
+        except EmailAlreadyRegistered:  # the same link, finished in another tab meanwhile
+            return _sign_up_link_spent(request, used, status=409)
         except DomainError as exc:
             add_domain_errors(form, exc, fields={"password": "password1"})
         else:
             _sign_in(request, user)
             messages.success(request, "Welcome! Your account is ready.")
-            return redirect(_next_url(request, reverse("storefront:account")))
+            return redirect(_safe_url(request, claims["next"], reverse("storefront:account")))
     status = 400 if form.is_bound else 200
-    return render(request, "storefront/account/register.html", {"form": form}, status=status)
+    context = {"form": form, "email": claims["email"]}
+    return render(request, "storefront/account/register_finish.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
+from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -66,6 +67,42 @@ def register_user(*, email: str, password: str, full_name: str = "") -> User:
     except IntegrityError as exc:  # a concurrent registration won the race
         raise _email_taken() from exc
     return user
+
+
+# --- Sign-up by e-mail link (the storefront) --------------------------------------------------
+
+SIGN_UP_SALT = "users.sign-up"
+
+
+def request_sign_up(*, email: str, full_name: str, next_url: str = "") -> None:
+    """E-mail `email` a link to finish opening an account, or, when an account has that address
+    already, an e-mail saying so and how to sign in. The caller's answer is the same either
+    way, and so is its timing: the task decides which e-mail, after the request."""
+    email = normalize_email(email)
+    nonce = uuid.uuid4().hex  # makes the task idempotent: a redelivery sends no second e-mail
+    transaction.on_commit(
+        lambda: tasks.send_sign_up_email.delay(email, full_name.strip(), next_url, nonce),
+        robust=True,
+    )
+
+
+def sign_up_token(*, email: str, full_name: str, next_url: str = "") -> str:
+    """Return the signed, timestamped token of a sign-up link (it carries no secret)."""
+    payload = {"email": email, "full_name": full_name, "next": next_url}
+    return signing.dumps(payload, salt=SIGN_UP_SALT, compress=True)
+
+
+def read_sign_up_token(token: str) -> dict[str, str]:
+    """Return the e-mail, name and next page a sign-up link was made for.
+
+    Raises:
+        InvalidToken: the link was tampered with, or is older than SIGN_UP_TIMEOUT.
+    """
+    try:
+        payload = signing.loads(token, salt=SIGN_UP_SALT, max_age=settings.SIGN_UP_TIMEOUT)
+    except signing.BadSignature as exc:  # SignatureExpired included
+        raise InvalidToken("The sign-up link is invalid or has expired.") from exc
+    return {key: str(payload.get(key) or "") for key in ("email", "full_name", "next")}
 
 
 def update_user_profile(*, user: User, full_name: str) -> User:

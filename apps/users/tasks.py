@@ -1,4 +1,4 @@
-"""Background jobs for users: the welcome and password-reset e-mails."""
+"""Background jobs for users: the sign-up, welcome and password-reset e-mails."""
 
 import logging
 from datetime import timedelta
@@ -79,6 +79,43 @@ def send_password_reset_email(user_id: str, nonce: str) -> bool:
         cache.delete(claim_key)
         raise
     logger.info("Password reset e-mail sent to user %s", user_id)
+    return True
+
+
+@shared_task(name="users.send_sign_up_email", **RETRY_OPTIONS)
+def send_sign_up_email(email: str, full_name: str, next_url: str, nonce: str) -> bool:
+    """Send one sign-up e-mail per request (identified by its nonce): the link to finish an
+    account, or, when one has this address already, a note saying so and how to sign in."""
+    from apps.users import selectors
+    from apps.users.services import sign_up_token
+
+    claim_key = f"users:sign-up-sent:{nonce}"
+    # As for reset links: a duplicate when the cache is unreachable beats a lost link.
+    if cache.add(claim_key, 1, timeout=settings.SIGN_UP_TIMEOUT) is False:
+        logger.info("Sign-up e-mail %s already sent; skipping", nonce)
+        return False
+    if selectors.email_registered(email):
+        subject, template = "You already have an Emporium account", "users/email/account_exists.txt"
+        context = {"email": email, "sign_in": settings.SIGN_IN_URL}
+    else:
+        token = sign_up_token(email=email, full_name=full_name, next_url=next_url)
+        subject, template = "Finish creating your Emporium account", "users/email/sign_up.txt"
+        context = {
+            "full_name": full_name,
+            "link": settings.SIGN_UP_URL.format(token=token),
+            "hours": settings.SIGN_UP_TIMEOUT // 3600,
+        }
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string(template, context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[email],
+        )
+    except Exception:
+        cache.delete(claim_key)
+        raise
+    logger.info("Sign-up e-mail %s sent", nonce)
     return True
 
 

@@ -166,6 +166,12 @@ PASSWORD_RESET_URL = env.str(
     "PASSWORD_RESET_URL", default="http://127.0.0.1:8000/account/reset/{uid}/{token}/"
 )
 
+# The storefront's sign-up: the e-mail's link to finish opening an account ({token} filled in),
+# how long it works, and where an e-mail to an address with an account already says to sign in.
+SIGN_UP_URL = env.str("SIGN_UP_URL", default="http://127.0.0.1:8000/account/register/{token}/")
+SIGN_UP_TIMEOUT = env.int("SIGN_UP_TIMEOUT", default=60 * 60 * 24)
+SIGN_IN_URL = env.str("SIGN_IN_URL", default="http://127.0.0.1:8000/account/login/")
+
 # Session sign-in of the storefront.
 LOGIN_URL = "storefront:login"
 LOGIN_REDIRECT_URL = "storefront:account"

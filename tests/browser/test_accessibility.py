@@ -24,6 +24,7 @@ from apps.catalog.tests.factories import (
 )
 from apps.orders.models import OrderStatus
 from apps.orders.tests.factories import OrderFactory, OrderLineFactory
+from apps.users.services import sign_up_token
 from apps.users.tests.factories import SuperUserFactory, UserFactory
 from tests.browser.test_back_office import PASSWORD, admin_login
 
@@ -53,6 +54,10 @@ def scan(page: Page, paths: Iterable[str]) -> list[str]:
         assert response.status < 500, path
         found += blocking_violations(page)
     return found
+
+
+def sign_up_link(*, email: str) -> str:
+    return f"/account/register/{sign_up_token(email=email, full_name='')}/"
 
 
 @pytest.fixture
@@ -99,6 +104,10 @@ def test_the_account_pages_pass_axe(sized_page: Page, shop: dict[str, Any]) -> N
     found = scan(page, ["/account/register/", "/account/password-reset/"])
     page.goto("/account/register/")
     page.locator("#register-button").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    found += blocking_violations(page)
+    page.goto(sign_up_link(email="grace@example.com"))
+    page.locator("#register-finish-button").click()
     expect(page.locator("#error-summary")).to_be_visible()
     found += blocking_violations(page)
     page.goto("/account/login/")

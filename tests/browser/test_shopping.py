@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core import mail
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from apps.cart.tests.factories import ShippingMethodFactory, VoucherFactory
@@ -20,7 +21,7 @@ from apps.catalog.tests.factories import (
     make_product,
 )
 from apps.orders.models import Order, OrderStatus
-from apps.users.tests.factories import SuperUserFactory
+from apps.users.tests.factories import SuperUserFactory, sign_up_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -133,9 +134,13 @@ def test_customer_checks_out_and_follows_the_order_staff_fulfil(
     page.goto("/account/register/")
     field(page, "Full name").fill("Grace Hopper")
     field(page, "E-mail").fill("grace@example.com")
+    page.locator("#register-button").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    # The link of the sign-up e-mail, opened in the same browser.
+    page.goto(sign_up_path(mail.outbox[-1]))
     field(page, "Password").fill(PASSWORD)
     field(page, "Password (again)").fill(PASSWORD)
-    page.locator("#register-button").click()
+    page.locator("#register-finish-button").click()
     expect(page.locator("header")).to_contain_text("Sign out")
 
     add_to_cart(page, product="decaf-blend", quantity=3)

@@ -3,12 +3,15 @@
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from apps.cart.models import Cart
 from apps.orders.models import Order, OrderStatus
@@ -22,9 +25,16 @@ from apps.storefront.tests.helpers import (
 )
 from apps.users import services as user_services
 from apps.users.models import Address, User
-from apps.users.tests.factories import DEFAULT_PASSWORD, NEW_PASSWORD, UserFactory
+from apps.users.tests.factories import DEFAULT_PASSWORD, NEW_PASSWORD, UserFactory, sign_up_path
 
 pytestmark = pytest.mark.django_db
+
+
+def reverse_sign_up(*, email: str, full_name: str, next_url: str = "") -> str:
+    """Return the path of a sign-up link, as the e-mail gives it."""
+    token = user_services.sign_up_token(email=email, full_name=full_name, next_url=next_url)
+    return f"/account/register/{token}/"
+
 
 Capture = Callable[..., AbstractContextManager[Any]]
 
@@ -32,74 +42,125 @@ Capture = Callable[..., AbstractContextManager[Any]]
 # --- Register, sign in, sign out ------------------------------------------------------------
 
 
-def test_register_signs_in_and_keeps_the_cart() -> None:
+def start_sign_up(client: Client, capture: Capture, **form: str) -> Any:
+    with capture(execute=True):
+        return client.post("/account/register/", form)
+
+
+def test_signing_up_mails_a_link_that_finishes_the_account_signed_in_with_the_cart(
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
     client = Client()
-    product = stock_product()
-    add_to_cart(client, product, quantity=2)
-    response = client.post(
-        "/account/register/",
-        {
-            "full_name": "Ada Lovelace",
-            "email": "Ada@Example.com",
-            "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD,
-        },
+    add_to_cart(client, stock_product(), quantity=2)
+
+    sent = start_sign_up(
+        client,
+        django_capture_on_commit_callbacks,
+        full_name="Ada Lovelace",
+        email="Ada@Example.com",
     )
-    assert response.status_code == 302
-    assert response["Location"] == "/account/"
+
+    assert sent.status_code == 200
+    assert "We have sent an e-mail to <strong>Ada@Example.com</strong>" in sent.content.decode()
+    assert not User.objects.exists()  # nothing is created before the link is opened
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    assert message.subject == "Finish creating your Emporium account"
+    link = sign_up_path(message)
+    assert "ada@example.com" in client.get(link).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    assert done.status_code == 302
+    assert done["Location"] == "/account/"
     user = User.objects.get(email="ada@example.com")
+    assert user.full_name == "Ada Lovelace"
     assert client.get("/account/").status_code == 200
     assert Cart.objects.get(user=user).lines.get().quantity == 2
+    assert [m.subject for m in mail.outbox][1] == "Welcome to Emporium"
+    # The link made one account; opened again, it says so and creates nothing.
+    again = client.post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+    assert again.status_code == 409
+    assert "This link has been used" in again.content.decode()
+    assert User.objects.count() == 1
 
 
-def test_register_errors_are_shown_next_to_fields_and_keep_the_input() -> None:
+def test_signing_up_with_an_address_that_has_an_account_reveals_nothing_on_the_page(
+    django_capture_on_commit_callbacks: Capture,
+) -> None:
     UserFactory.create(email="taken@example.com")
-    response = Client().post(
-        "/account/register/",
-        {"full_name": "Me", "email": "TAKEN@example.com", "password1": NEW_PASSWORD,
-         "password2": NEW_PASSWORD},
-    )  # fmt: skip
+    new = start_sign_up(Client(), django_capture_on_commit_callbacks, email="new@example.com")
+    taken = start_sign_up(Client(), django_capture_on_commit_callbacks, email="TAKEN@example.com")
+
+    assert (new.status_code, taken.status_code) == (200, 200)
+    assert (
+        new.templates[0].name == taken.templates[0].name == "storefront/account/register_sent.html"
+    )
+    assert "already" not in taken.content.decode()
+    # Only the address's owner learns it has an account, by e-mail, with the way to sign in.
+    exists = next(m for m in mail.outbox if m.to == ["taken@example.com"])
+    assert exists.subject == "You already have an Emporium account"
+    assert "http://127.0.0.1:8000/account/login/" in exists.body
+    assert "/account/register/" not in exists.body
+    assert User.objects.count() == 1
+
+
+def test_the_sign_up_form_says_what_is_wrong_and_keeps_the_input() -> None:
+    response = Client().post("/account/register/", {"full_name": "Me", "email": "not-an-email"})
+
     assert response.status_code == 400
     body = response.content.decode()
-    assert "An account with this e-mail address already exists." in body
-    assert 'value="TAKEN@example.com"' in body
+    assert "Enter an e-mail address like name@example.com." in body
     assert 'value="Me"' in body
-    assert NEW_PASSWORD not in body  # passwords are never sent back
-
-    weak = Client().post(
-        "/account/register/",
-        {"email": "new@example.com", "password1": "123", "password2": "123"},
-    )
-    assert weak.status_code == 400
-    assert "too short" in weak.content.decode()
-    mismatch = Client().post(
-        "/account/register/",
-        {"email": "new@example.com", "password1": NEW_PASSWORD, "password2": "other-words-here"},
-    )
-    assert "The two passwords differ." in mismatch.content.decode()
-    assert not User.objects.filter(email="new@example.com").exists()
+    assert mail.outbox == []
 
 
-def test_register_reports_every_problem_at_once() -> None:
-    """The e-mail in use, each password rule broken, and the retype, in one answer: not one
-    problem per attempt."""
-    UserFactory.create(email="taken@example.com")
+def test_choosing_the_password_reports_every_problem_at_once() -> None:
+    """Each password rule broken, and the retype, in one answer: not one problem per try."""
+    link = reverse_sign_up(email="ada@example.com", full_name="Ada")
 
-    response = Client().post(
-        "/account/register/",
-        {"email": "Taken@example.com", "password1": "1234", "password2": "12345"},
-    )
+    response = Client().post(link, {"password1": "1234", "password2": "12345"})
 
     assert response.status_code == 400
     errors = response.context["form"].errors
-    assert errors["email"] == ["An account with this e-mail address already exists."]
     assert errors["password1"] == [
         "This password is too short. It must contain at least 8 characters.",
         "This password is too common.",
         "This password is entirely numeric.",
     ]
     assert errors["password2"] == ["The two passwords differ."]
-    assert User.objects.count() == 1
+    assert "1234" not in response.content.decode()  # passwords are never sent back
+    assert not User.objects.exists()
+
+
+def test_a_made_up_tampered_or_expired_sign_up_link_says_it_no_longer_works(
+    time_machine: Any,
+) -> None:
+    link = reverse_sign_up(email="ada@example.com", full_name="Ada")
+    token = link.split("/")[-2]
+    for broken in ["/account/register/made-up/", f"/account/register/{token[:-2]}xy/"]:
+        response = Client().get(broken)
+        assert response.status_code == 400
+        assert "invalid or has expired" in response.content.decode()
+
+    time_machine.move_to(timezone.now() + timedelta(seconds=settings.SIGN_UP_TIMEOUT + 60))
+    expired = Client().post(link, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+
+    assert expired.status_code == 400
+    assert "invalid or has expired" in expired.content.decode()
+    assert not User.objects.exists()
+
+
+def test_a_sign_up_link_goes_on_to_the_page_it_started_from_but_never_off_the_site() -> None:
+    inside = reverse_sign_up(email="ada@example.com", full_name="", next_url="/checkout/")
+    outside = reverse_sign_up(
+        email="bob@example.com", full_name="", next_url="https://evil.example/"
+    )
+    password = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+
+    assert Client().post(inside, password)["Location"] == "/checkout/"
+    assert Client().post(outside, password)["Location"] == "/account/"
 
 
 def test_login_with_a_wrong_password_is_a_form_error() -> None:

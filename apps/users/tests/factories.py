@@ -1,5 +1,8 @@
 """Factories for users."""
 
+import re
+from typing import Any
+
 import factory
 from factory.django import DjangoModelFactory
 
@@ -38,3 +41,10 @@ WEAK_PASSWORDS = {
     "numeric": ("73915582046", "entirely numeric", "password_entirely_numeric"),
     "similar-to-email": ("ada.lovelace@example", "too similar", "password_too_similar"),
 }
+
+
+def sign_up_path(message: Any) -> str:
+    """Return the path of the finish-your-account link in a sign-up e-mail."""
+    match = re.search(r"https?://[^/\s]+(/account/register/[^/\s]+/)", message.body)
+    assert match is not None, message.body
+    return match.group(1)

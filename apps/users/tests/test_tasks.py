@@ -111,10 +111,50 @@ def test_send_password_reset_email_releases_its_claim_when_sending_fails(user):
     assert len(mail.outbox) == 1
 
 
+# --- send_sign_up_email ----------------------------------------------------------------------
+
+
+def test_send_sign_up_email_sends_once_per_nonce_with_a_link_that_reads_back() -> None:
+    first = nonce()
+
+    assert tasks.send_sign_up_email("ada@example.com", "Ada", "/checkout/", first) is True
+    assert tasks.send_sign_up_email("ada@example.com", "Ada", "/checkout/", first) is False
+
+    (message,) = mail.outbox
+    token = message.body.split("/account/register/")[1].split("/")[0]
+    assert services.read_sign_up_token(token) == {
+        "email": "ada@example.com",
+        "full_name": "Ada",
+        "next": "/checkout/",
+    }
+
+
+def test_send_sign_up_email_to_an_address_with_an_account_carries_no_sign_up_link(user) -> None:
+    assert tasks.send_sign_up_email(user.email, "", "", nonce()) is True
+
+    (message,) = mail.outbox
+    assert message.subject == "You already have an Emporium account"
+    assert "/account/register/" not in message.body
+
+
+def test_send_sign_up_email_releases_its_claim_when_sending_fails() -> None:
+    claim = nonce()
+    with (
+        mock.patch.object(tasks, "send_mail", side_effect=SMTP_DOWN),
+        pytest.raises(smtplib.SMTPServerDisconnected),
+    ):
+        tasks.send_sign_up_email("ada@example.com", "", "", claim)
+
+    assert tasks.send_sign_up_email("ada@example.com", "", "", claim) is True
+    assert len(mail.outbox) == 1
+
+
 # --- Retry policy -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("task", [tasks.send_welcome_email, tasks.send_password_reset_email])
+@pytest.mark.parametrize(
+    "task", [tasks.send_welcome_email, tasks.send_password_reset_email, tasks.send_sign_up_email]
+)
 def test_email_tasks_retry_mail_server_errors_and_ack_late(task):
     assert set(task.autoretry_for) >= {smtplib.SMTPException, ConnectionError, TimeoutError}
     assert task.retry_backoff
