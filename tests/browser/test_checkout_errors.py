@@ -52,3 +52,14 @@ def test_a_refused_checkout_leads_the_shopper_to_each_problem(sized_page: Page, 
     assert focused_id(page) == "id_shipping_method_0"
     group = page.get_by_role("group", name="Shipping method")
     expect(group).to_have_accessible_description("Choose how your order is shipped.")
+
+    # The country is a select of names, the shop's shipping countries first, and its error
+    # says what to do in words.
+    summary.get_by_role("link", name="Country: Choose the country").click()
+    assert focused_id(page) == "id_country"
+    country = page.get_by_role("combobox", name="Country")
+    expect(country).to_have_accessible_description("Choose the country the parcel goes to.")
+    expect(country.locator("optgroup").first).to_have_attribute("label", "Where we usually ship")
+    expect(country.locator("optgroup").first.locator("option").first).to_have_text("Germany")
+    country.select_option(label="France")
+    expect(country).to_have_value("FR")
