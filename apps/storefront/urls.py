@@ -17,6 +17,7 @@ urlpatterns = [
     path("cart/", views.cart_detail, name="cart"),
     path("cart/lines/<int:line_id>/", views.cart_line_update, name="cart-line"),
     path("cart/lines/<int:line_id>/remove/", views.cart_line_remove, name="cart-line-remove"),
+    path("cart/lines/<int:line_id>/save/", views.cart_line_save, name="cart-line-save"),
     path("cart/voucher/", views.cart_voucher, name="cart-voucher"),
     path("cart/voucher/remove/", views.cart_voucher_remove, name="cart-voucher-remove"),
     path("cart/shipping/", views.cart_shipping, name="cart-shipping"),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.cart import selectors as cart_selectors
 from apps.cart import services as cart_services
+from apps.cart.errors import CartLineNotFound
 from apps.catalog import selectors as catalog_selectors
 from apps.catalog import services as catalog_services
 from apps.catalog.cache import get_catalog_version
@@ -92,12 +93,15 @@ def _safe_url(request: HttpRequest, target: str, default: str) -> str:
     return default
 
 
-def _sign_in_first(request: HttpRequest, message: str, *, slug: str) -> HttpResponse:
-    """Send a signed-out shopper to sign in, and back to the product page after (not to the
-    POST-only address of the form they sent)."""
+def _sign_in_first(request: HttpRequest, message: str, *, back: str) -> HttpResponse:
+    """Send a signed-out shopper to sign in, then to the page `back` (the page the form was
+    on, not the POST-only address it was sent to)."""
     messages.info(request, message)
-    back = reverse("storefront:product", kwargs={"slug": slug})
     return redirect(f"{reverse('storefront:login')}?{urlencode({'next': back})}")
+
+
+def _product_path(slug: str) -> str:
+    return reverse("storefront:product", kwargs={"slug": slug})
 
 
 def _throttled(request: HttpRequest, scope: str) -> bool:
@@ -305,7 +309,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def product_review(request: HttpRequest, slug: str) -> HttpResponse:
     """Record the signed-in customer's review of a product (one each)."""
     if not request.user.is_authenticated:
-        return _sign_in_first(request, "Sign in to review this product.", slug=slug)
+        return _sign_in_first(request, "Sign in to review this product.", back=_product_path(slug))
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -328,7 +332,9 @@ def product_review(request: HttpRequest, slug: str) -> HttpResponse:
 def wishlist_save(request: HttpRequest, slug: str) -> HttpResponse:
     """Save the product to the signed-in customer's wishlist."""
     if not request.user.is_authenticated:
-        return _sign_in_first(request, "Sign in to save products for later.", slug=slug)
+        return _sign_in_first(
+            request, "Sign in to save products for later.", back=_product_path(slug)
+        )
     try:
         wishlist_services.save_for_later(user=_user(request), slug=slug)
     except NotFound as exc:
@@ -467,6 +473,27 @@ def cart_line_remove(request: HttpRequest, line_id: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.detail) from exc
     messages.success(request, "Removed from your cart.")
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_line_save(request: HttpRequest, line_id: int) -> HttpResponse:
+    """Move a line of the cart to the signed-in customer's wishlist."""
+    if not request.user.is_authenticated:
+        return _sign_in_first(
+            request, "Sign in to save products for later.", back=reverse("storefront:cart")
+        )
+    cart = cart_session.existing_cart(request)
+    if cart is None:
+        raise Http404("There is no cart.")
+    try:
+        wishlist_services.save_cart_line_for_later(user=_user(request), cart=cart, line_id=line_id)
+    except CartLineNotFound as exc:
+        raise Http404(exc.detail) from exc
+    except DomainError as exc:  # no longer shown, or the wishlist is full: the line stays
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Saved for later: it is in your wishlist, out of the cart.")
     return redirect("storefront:cart")
 
 

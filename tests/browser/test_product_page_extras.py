@@ -92,3 +92,21 @@ def test_a_customer_saves_a_product_for_later_and_takes_it_off_again(
     page.get_by_role("button", name="Remove Desk Lamp from the wishlist").click()
     expect(page.locator("#wishlist-empty")).to_be_visible()
     assert not WishlistItem.objects.exists()
+
+
+def test_a_customer_saves_a_cart_line_for_later(sized_page: Page, lamp: None) -> None:
+    page = sized_page
+    customer = UserFactory.create(email="ada@example.com", password=PASSWORD)
+    page.goto("/account/login/")
+    sign_in(page, customer.email)
+    page.goto("/p/desk-lamp/")
+    page.locator("#add-to-cart").click()
+    expect(page.locator("#mini-cart")).to_be_visible()
+    page.goto("/cart/")
+
+    page.get_by_role("button", name=re.compile(r"Save for later.*Desk Lamp")).click()
+
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("in your wishlist")
+    expect(page.get_by_text("Your cart is empty")).to_be_visible()
+    page.goto("/account/wishlist/")
+    expect(page.locator("#wishlist")).to_contain_text("Desk Lamp")

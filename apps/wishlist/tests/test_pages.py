@@ -1,13 +1,16 @@
-"""The wishlist in the storefront: the product page's button, the account's wishlist page."""
+"""The wishlist in the storefront: the product page's button, the account's wishlist page, and
+saving a cart line for later."""
 
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 
+from apps.cart.models import CartLine
 from apps.catalog.models import Product
-from apps.storefront.tests.helpers import browser_for, stock_product
+from apps.storefront.tests.helpers import add_to_cart, browser_for, stock_product
 from apps.users.models import User
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
 from apps.wishlist import services
@@ -258,3 +261,62 @@ def test_the_account_pages_link_to_the_wishlist(user: User) -> None:
 
     assert '<a href="/account/wishlist/" aria-current="page">Wishlist</a>' in body
     assert '<a href="/account/wishlist/">Wishlist</a>' in page(browser_for(user), "/account/")
+
+
+# --- Save for later, from the cart ----------------------------------------------------------
+
+
+def cart_lines(client: Client) -> list[int]:
+    """Return the ids of the cart's lines, as the cart page's save buttons name them."""
+    body = page(client, "/cart/")
+    return [int(n) for n in re.findall(r'id="save-(\d+)"', body)]
+
+
+def test_a_cart_line_saved_for_later_leaves_the_cart_for_the_wishlist(
+    user: User, lamp: Product
+) -> None:
+    browser = browser_for(user)
+    add_to_cart(browser, lamp, quantity=2)
+    [line_id] = cart_lines(browser)
+
+    response = browser.post(f"/cart/lines/{line_id}/save/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/cart/"
+    assert saved_slugs(user) == {lamp.slug}
+    assert not CartLine.objects.filter(cart__user=user).exists()
+    assert "it is in your wishlist, out of the cart" in page(browser, "/cart/")
+
+
+def test_a_full_wishlist_keeps_the_line_in_the_cart(
+    user: User, lamp: Product, settings: Any
+) -> None:
+    settings.WISHLIST_MAX_ITEMS = 1
+    services.save_for_later(user=user, slug=stock_product(slug="other").slug)
+    browser = browser_for(user)
+    add_to_cart(browser, lamp)
+    [line_id] = cart_lines(browser)
+
+    browser.post(f"/cart/lines/{line_id}/save/")
+
+    assert "as many as it can" in page(browser, "/cart/")
+    assert CartLine.objects.filter(cart__user=user).count() == 1
+    assert lamp.slug not in saved_slugs(user)
+
+
+def test_saving_a_line_needs_a_signed_in_customer_and_their_own_line(
+    user: User, lamp: Product
+) -> None:
+    guest = Client()
+    add_to_cart(guest, lamp)
+    line = CartLine.objects.get()
+    assert "save-" not in page(guest, "/cart/")  # the button is for signed-in customers
+
+    signed_out = guest.post(f"/cart/lines/{line.pk}/save/")
+    assert signed_out["Location"] == "/account/login/?next=%2Fcart%2F"
+
+    other = browser_for(user)
+    add_to_cart(other, stock_product(slug="mug"))
+    assert other.post(f"/cart/lines/{line.pk}/save/").status_code == 404
+    assert CartLine.objects.filter(pk=line.pk).exists()
+    assert saved_slugs(user) == set()

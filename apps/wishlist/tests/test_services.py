@@ -10,9 +10,12 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from apps.cart.errors import CartLineNotFound
+from apps.cart.models import CartLine
 from apps.catalog.models import Product
 from apps.core.errors import NotFound
 from apps.core.tests.concurrency import require_postgresql, run_at_once
+from apps.orders.tests.factories import fill_cart, new_cart
 from apps.users.models import User
 from apps.users.tests.factories import UserFactory
 from apps.wishlist import selectors, services
@@ -335,3 +338,44 @@ def test_two_simultaneous_saves_cannot_overfill_the_wishlist(settings: Any) -> N
 
     assert sorted(results) == ["full", "saved"]
     assert WishlistItem.objects.filter(user=user).count() == 2
+
+
+# --- From the cart --------------------------------------------------------------------------
+
+
+def test_a_cart_line_moves_to_the_wishlist_and_out_of_the_cart(user: User) -> None:
+    lamp = for_sale(slug="desk-lamp")
+    cart = fill_cart(new_cart(user), {lamp.variants.get(): 2})
+    line = cart.lines.get()
+
+    item = services.save_cart_line_for_later(user=user, cart=cart, line_id=line.pk)
+
+    assert (item.user_id, item.product_id) == (user.pk, lamp.pk)
+    assert not CartLine.objects.filter(cart=cart).exists()
+
+
+@HIDDEN
+def test_a_line_whose_product_is_hidden_since_stays_in_the_cart(
+    user: User, hide: Callable[[Product], None]
+) -> None:
+    lamp = for_sale(slug="desk-lamp")
+    cart = fill_cart(new_cart(user), {lamp.variants.get(): 1})
+    hide(lamp)
+
+    with pytest.raises(NotFound):
+        services.save_cart_line_for_later(user=user, cart=cart, line_id=cart.lines.get().pk)
+
+    assert CartLine.objects.filter(cart=cart).count() == 1
+    assert saved_slugs(user) == set()
+
+
+def test_another_carts_line_is_not_found(user: User) -> None:
+    lamp = for_sale(slug="desk-lamp")
+    theirs = fill_cart(new_cart(UserFactory.create()), {lamp.variants.get(): 1})
+
+    with pytest.raises(CartLineNotFound):
+        services.save_cart_line_for_later(
+            user=user, cart=new_cart(user), line_id=theirs.lines.get().pk
+        )
+
+    assert CartLine.objects.filter(cart=theirs).count() == 1
