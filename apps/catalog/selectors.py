@@ -512,7 +512,7 @@ def get_product(slug: str) -> dict[str, Any]:
                 variant_images.setdefault(row.variant_id, row.pk)
         return {
             **_card(product),
-            "tag_refs": [{"slug": t["slug"], "name": t["name"]} for t in product.listing_tags],
+            "tag_refs": product.listing_tags,  # the read model's {slug, name} per tag, in order
             "description": product.description,
             "breadcrumbs": _breadcrumbs(product.category_id),
             "images": [image_data(row) for row in gallery],

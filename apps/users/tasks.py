@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -49,6 +50,22 @@ def send_welcome_email(user_id: str) -> bool:
     return True
 
 
+def _send_or_release(
+    claim_key: str, *, subject: str, template: str, context: dict[str, Any], to: str
+) -> None:
+    """Send a claimed e-mail; if sending fails, release the claim so the retry sends it."""
+    try:
+        send_mail(
+            subject=subject,
+            message=render_to_string(template, context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[to],
+        )
+    except Exception:
+        cache.delete(claim_key)
+        raise
+
+
 @shared_task(name="users.send_password_reset_email", **RETRY_OPTIONS)
 def send_password_reset_email(user_id: str, nonce: str) -> bool:
     """Send one password-reset e-mail per request (identified by its nonce)."""
@@ -65,19 +82,13 @@ def send_password_reset_email(user_id: str, nonce: str) -> bool:
     link = settings.PASSWORD_RESET_URL.format(
         uid=password_reset_uid(user), token=default_token_generator.make_token(user)
     )
-    try:
-        send_mail(
-            subject="Reset your Emporium password",
-            message=render_to_string(
-                "users/email/password_reset.txt",
-                {"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
-            ),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[user.email],
-        )
-    except Exception:
-        cache.delete(claim_key)
-        raise
+    _send_or_release(
+        claim_key,
+        subject="Reset your Emporium password",
+        template="users/email/password_reset.txt",
+        context={"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+        to=user.email,
+    )
     logger.info("Password reset e-mail sent to user %s", user_id)
     return True
 
@@ -105,16 +116,7 @@ def send_sign_up_email(email: str, full_name: str, next_url: str, nonce: str) ->
             "link": settings.SIGN_UP_URL.format(token=token),
             "hours": settings.SIGN_UP_TIMEOUT // 3600,
         }
-    try:
-        send_mail(
-            subject=subject,
-            message=render_to_string(template, context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[email],
-        )
-    except Exception:
-        cache.delete(claim_key)
-        raise
+    _send_or_release(claim_key, subject=subject, template=template, context=context, to=email)
     logger.info("Sign-up e-mail %s sent", nonce)
     return True
 
