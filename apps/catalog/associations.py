@@ -19,7 +19,7 @@ from apps.catalog.models import Product, ProductAssociation
 
 # Orders the customer paid for and kept: pending ones may never be paid, cancelled and
 # refunded ones were not really bought (see apps.orders.models.OrderStatus).
-BOUGHT_STATUSES = ("paid", "fulfilled")
+BOUGHT_STATUSES = ("paid", "partially_fulfilled", "fulfilled")
 # A bigger order (a wholesale buy, a staff test) says little about what goes together, and
 # would add the square of its size in pairs.
 MAX_PRODUCTS_PER_ORDER = 50

@@ -202,7 +202,7 @@ def update_product(
 
 
 # Order statuses in which a customer has paid for what they ordered (see apps.orders.models).
-PURCHASED_STATUSES = ("paid", "fulfilled")
+PURCHASED_STATUSES = ("paid", "partially_fulfilled", "fulfilled")
 
 
 def _order_lines(product: Product) -> Any:

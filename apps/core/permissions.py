@@ -19,6 +19,8 @@ _ALL = ("add", "change", "delete", "view")
 _READ_ORDERS = (
     "orders.view_order",
     "orders.view_orderline",
+    "orders.view_shipment",
+    "orders.view_shipmentline",
     "orders.view_orderevent",
     "payments.view_payment",
     "payments.view_refund",

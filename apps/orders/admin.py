@@ -1,8 +1,9 @@
 """Back office for orders: a read-only record moved on only through the lifecycle services.
 
-Money, stock and addresses are never edited here. Staff fulfil (with a tracking note), cancel
-or refund orders through actions that call the services; a step the lifecycle refuses is an
-error message for that order while the others proceed. The list exports as streamed CSV,
+Money, stock and addresses are never edited here. Staff ship orders (in one parcel or
+several, with carrier and tracking), cancel or refund them through actions that call the
+services; a step the lifecycle refuses is an error message for that order while the others
+proceed. The list exports as streamed CSV,
 filtered and searched as shown.
 """
 
@@ -17,19 +18,30 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django_stubs_ext import StrOrPromise
 
 from apps.cart.pricing import tax_on
 from apps.core.errors import DomainError
-from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
-from apps.orders.services.lifecycle import cancel_order, fulfil_order
+from apps.orders.carriers import carrier_names
+from apps.orders.models import (
+    TRANSITIONS,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+)
+from apps.orders.services.lifecycle import cancel_order
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.payments.models import CAPTURED, Payment
 from apps.payments.services import refund_payment
 from apps.users.models import User
@@ -69,13 +81,81 @@ class OrderTotals(TypedDict):
     is_paid: bool
 
 
+CARRIER_LIST_ID = "carrier-names"
+
+
+def _carrier_field() -> forms.CharField:
+    return forms.CharField(
+        label="Carrier",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"list": CARRIER_LIST_ID, "autocomplete": "off"}),
+        help_text="A known carrier's tracking page is linked from the tracking number.",
+    )
+
+
 class FulfilForm(forms.Form):
+    """Ship whole orders in one parcel each (the list's action)."""
+
+    carrier = _carrier_field()
     tracking_note = forms.CharField(
         label="Tracking note",
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Carrier and tracking number; the customer sees it in the shipping e-mail.",
     )
+
+
+class ShipmentForm(forms.Form):
+    """One parcel of one order: how many of each line it carries, and how to track it."""
+
+    carrier = _carrier_field()
+    tracking_number = forms.CharField(label="Tracking number", max_length=64, required=False)
+    tracking_url = forms.URLField(
+        label="Tracking URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Leave empty to link a known carrier's tracking page.",
+    )
+    note = forms.CharField(
+        label="Note to the customer",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+    )
+
+    def __init__(self, *args: Any, lines: list[OrderLine], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = [line for line in lines if line.quantity_to_ship]
+        for line in self.lines:
+            self.fields[self.quantity_field(line)] = forms.IntegerField(
+                label=f"{line.sku}: {line.product_name} {line.variant_name}".strip(),
+                min_value=0,
+                max_value=line.quantity_to_ship,
+                initial=line.quantity_to_ship,
+                help_text=f"{line.shipped_quantity} of {line.quantity} shipped so far.",
+            )
+
+    @staticmethod
+    def quantity_field(line: OrderLine) -> str:
+        return f"line_{line.pk}"
+
+    def quantity_fields(self) -> list[forms.BoundField]:
+        return [self[self.quantity_field(line)] for line in self.lines]
+
+    def items(self) -> list[ShipmentItem]:
+        return [
+            ShipmentItem(line_id=line.pk, quantity=quantity)
+            for line in self.lines
+            if (quantity := self.cleaned_data.get(self.quantity_field(line)) or 0)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not self.items():
+            raise forms.ValidationError("Put at least one item in the parcel.")
+        return cleaned
 
 
 def _actor(request: HttpRequest) -> User | None:
@@ -123,10 +203,46 @@ class _ReadOnlyInline(admin.TabularInline[Any, Order]):
 class OrderLineInline(_ReadOnlyInline):
     model = OrderLine
     fields = (
-        "sku", "product_name", "variant_name", "quantity", "unit_list_price",
-        "discount_percent", "unit_price", "line_total",
+        "sku", "product_name", "variant_name", "quantity", "shipped_quantity",
+        "unit_list_price", "discount_percent", "unit_price", "line_total",
     )  # fmt: skip
     readonly_fields = fields
+
+
+def _shipments_with_items(shipments: QuerySet[Shipment]) -> QuerySet[Shipment]:
+    parcel = ShipmentLine.objects.select_related("order_line")
+    return shipments.select_related("created_by").prefetch_related(
+        Prefetch("lines", queryset=parcel)
+    )
+
+
+class _ShipmentColumns:
+    """The columns of a parcel shown in the back office: what it carries, its tracking link."""
+
+    @admin.display(description="items")
+    def items(self, shipment: Shipment) -> str:
+        return ", ".join(
+            f"{item.quantity} x {item.order_line.sku}" for item in shipment.lines.all()
+        )
+
+    @admin.display(description="tracking")
+    def tracking(self, shipment: Shipment) -> str:
+        if not shipment.tracking_url:
+            return shipment.tracking_number or "—"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
+            shipment.tracking_url,
+            shipment.tracking_number or "track",
+        )
+
+
+class ShipmentInline(_ShipmentColumns, _ReadOnlyInline):
+    model = Shipment
+    fields = ("number", "created_at", "items", "carrier", "tracking", "note", "created_by")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Shipment]:
+        return _shipments_with_items(super().get_queryset(request))
 
 
 class PaymentInline(_ReadOnlyInline):
@@ -154,7 +270,7 @@ _PREPOPULATE_SCRIPTS = re.compile(r"(xregexp|urlify|prepopulate)(\.min)?\.js$")
 
 # What an order's state must be for each action of its page, in staff's words.
 _STATE_NEEDED: dict[str, str] = {
-    OrderStatus.FULFILLED: "only a paid order can be fulfilled",
+    OrderStatus.FULFILLED: "only a paid order can be shipped",
     OrderStatus.CANCELLED: "only an order waiting for payment can be cancelled",
     OrderStatus.REFUNDED: "only a paid or fulfilled order can be refunded",
 }
@@ -222,7 +338,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     search_fields = ("number", "email", "lines__sku")
     search_help_text = "Order number, customer e-mail or the SKU of a line."
     list_per_page = 50
-    inlines = (OrderLineInline, PaymentInline, OrderEventInline)
+    inlines = (OrderLineInline, ShipmentInline, PaymentInline, OrderEventInline)
     actions = ("fulfil_orders", "cancel_orders", "refund_orders")
     fieldsets = (
         (None, {"fields": ("number", "status", "user", "email", "created_at", "updated_at")}),
@@ -344,19 +460,21 @@ class OrderAdmin(admin.ModelAdmin[Order]):
                 messages.SUCCESS,
             )
 
-    @admin.action(description="Mark selected orders fulfilled…", permissions=["fulfil"])
+    @admin.action(description="Ship selected orders in full…", permissions=["fulfil"])
     def fulfil_orders(
         self, request: HttpRequest, queryset: QuerySet[Order]
     ) -> TemplateResponse | None:
-        """Ask for the tracking note first; fulfil with it once the form is sent."""
+        """Ask for the tracking note first; ship what is left of each order once it is sent."""
         form = FulfilForm(request.POST if FULFIL_SUBMIT in request.POST else None)
         if form.is_valid():
-            note = form.cleaned_data["tracking_note"]
+            note, carrier = form.cleaned_data["tracking_note"], form.cleaned_data["carrier"]
             actor = _actor(request)
             self._apply(
                 request,
                 queryset,
-                step=lambda order: fulfil_order(order=order, actor=actor, tracking_note=note),
+                step=lambda order: create_shipment(
+                    order=order, items=None, actor=actor, carrier=carrier, note=note
+                ),
                 done="Fulfilled",
             )
             return None
@@ -447,25 +565,38 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
 
     def fulfil_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Show the tracking-note form for one order; fulfil it when the form is sent."""
+        """Show the parcel form for one order (how many of each line, carrier, tracking);
+        record the shipment when the form is sent."""
         if not self.has_fulfil_permission(request):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=object_id)
         if refused := self._refused(request, order, OrderStatus.FULFILLED):
             return refused
         change_url = reverse("admin:orders_order_change", args=[order.pk])
-        form = FulfilForm(request.POST if request.method == "POST" else None)
+        form = ShipmentForm(
+            request.POST if request.method == "POST" else None, lines=list(order.lines.all())
+        )
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                fulfil_order(
+                shipment = create_shipment(
                     order=order,
+                    items=form.items(),
                     actor=_actor(request),
-                    tracking_note=form.cleaned_data["tracking_note"],
+                    carrier=data["carrier"],
+                    tracking_number=data["tracking_number"],
+                    tracking_url=data["tracking_url"],
+                    note=data["note"],
                 )
             except DomainError as exc:
                 self.message_user(request, f"{order.number}: {exc.detail}", messages.ERROR)
             else:
-                self.message_user(request, f"Order {order.number} fulfilled.", messages.SUCCESS)
+                done = "fulfilled" if order.status == OrderStatus.FULFILLED else "partly shipped"
+                self.message_user(
+                    request,
+                    f"Order {order.number} {done}: shipment {shipment.number} recorded.",
+                    messages.SUCCESS,
+                )
             return HttpResponseRedirect(change_url)
         return self._fulfil_page(request, form=form, orders=[order], action=False)
 
@@ -541,11 +672,18 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         return TemplateResponse(request, "admin/orders/order/confirm.html", context)
 
     def _fulfil_page(
-        self, request: HttpRequest, *, form: FulfilForm, orders: list[Order], action: bool
+        self,
+        request: HttpRequest,
+        *,
+        form: FulfilForm | ShipmentForm,
+        orders: list[Order],
+        action: bool,
     ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": "Mark orders fulfilled" if action else f"Fulfil order {orders[0].number}",
+            "title": "Ship orders in full" if action else f"Ship order {orders[0].number}",
+            "carrier_names": carrier_names(),
+            "carrier_list_id": CARRIER_LIST_ID,
             "opts": self.opts,
             "form": form,
             "orders": orders,
@@ -584,3 +722,32 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
         return response
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(_ShipmentColumns, admin.ModelAdmin[Shipment]):
+    """Every parcel sent, findable by tracking number or order; recorded from the order."""
+
+    list_display = ("order", "number", "created_at", "carrier", "tracking", "items")
+    list_filter = ("carrier", "created_at")
+    search_fields = ("tracking_number", "order__number", "order__email")
+    search_help_text = "Tracking number, order number or customer e-mail."
+    list_select_related = ("order",)
+    readonly_fields = (
+        "order", "number", "created_at", "carrier", "tracking_number", "tracking_url", "note",
+        "created_by", "items",
+    )  # fmt: skip
+    fields = readonly_fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Shipment]:
+        return _shipments_with_items(super().get_queryset(request))
+
+    # Parcels are recorded from their order's page, through `create_shipment`.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Shipment | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Shipment | None = None) -> bool:
+        return False

@@ -17,9 +17,10 @@ from apps.cart.models import ShippingMethod
 from apps.catalog.associations import recompute_product_associations
 from apps.catalog.models import ProductVariant
 from apps.core.errors import DomainError
-from apps.orders.models import Order, OrderEvent
+from apps.orders.models import Order, OrderEvent, Shipment
 from apps.orders.services.checkout import ShippingAddress, place_order
-from apps.orders.services.lifecycle import cancel_order, fulfil_order
+from apps.orders.services.lifecycle import cancel_order
+from apps.orders.services.shipments import create_shipment
 from apps.payments.gateways.sandbox import SUCCEEDING_CARD, sandbox_pay
 from apps.payments.models import Payment
 from apps.payments.services import start_payment
@@ -55,9 +56,10 @@ def _address(shopper: User, rng: random.Random) -> ShippingAddress:
 
 
 def _backdate(order: Order, placed_at: datetime) -> None:
-    """Move an order, its events and payments to `placed_at` (events an hour apart each)."""
+    """Move an order, its events, payments and parcels to `placed_at` (events 20 hours apart)."""
     Order.objects.filter(pk=order.pk).update(created_at=placed_at)
     Payment.objects.filter(order=order).update(created_at=placed_at)
+    Shipment.objects.filter(order=order).update(created_at=placed_at + timedelta(hours=40))
     for step, event in enumerate(OrderEvent.objects.filter(order=order).order_by("created_at")):
         OrderEvent.objects.filter(pk=event.pk).update(
             created_at=placed_at + timedelta(hours=step * 20)
@@ -112,7 +114,13 @@ def seed_demo_orders(*, count: int = 80, days: int = 365, seed: int = 7) -> Demo
             report.paid += 1
             # Recent paid orders stay to be shipped; older ones have gone out.
             if age > 3 and fate < 0.8:
-                fulfil_order(order=order, actor=None, tracking_note="Demo parcel")
+                create_shipment(
+                    order=order,
+                    items=None,
+                    actor=None,
+                    carrier="DHL",
+                    tracking_number=f"00340434{rng.randrange(10**10):010d}",
+                )
                 report.fulfilled += 1
         elif fate < 0.93 and age > 1:
             cancel_order(order=order, actor=None, note="Changed my mind")

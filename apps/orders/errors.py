@@ -1,6 +1,6 @@
 """Errors raised by checkout and the order services."""
 
-from apps.core.errors import DomainError
+from apps.core.errors import Conflict, DomainError
 
 
 class EmptyCart(DomainError):
@@ -13,3 +13,22 @@ class CheckoutInvalid(DomainError):
 
     code = "checkout_invalid"
     title = "The order cannot be placed"
+
+
+class ShipmentInvalid(DomainError):
+    """A shipment names a line the order does not have, or a quantity that is not positive."""
+
+    code = "shipment_invalid"
+    title = "The shipment is not valid"
+
+
+class ShipmentExceedsOrder(Conflict):
+    """A shipment would carry more of a line than is left to ship."""
+
+    code = "shipment_exceeds_order"
+    title = "More than is left to ship"
+
+
+class NothingToShip(Conflict):
+    code = "nothing_to_ship"
+    title = "Nothing is left to ship"

@@ -1,4 +1,4 @@
-"""Orders, their lines and audit events, order numbers and idempotency keys."""
+"""Orders, their lines, shipments and audit events, order numbers and idempotency keys."""
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -11,20 +11,29 @@ from apps.core.models import PublicModel, money_field
 class OrderStatus(models.TextChoices):
     PENDING = "pending", "Pending payment"
     PAID = "paid", "Paid"
+    PARTIALLY_FULFILLED = "partially_fulfilled", "Partially shipped"
     FULFILLED = "fulfilled", "Fulfilled"
     CANCELLED = "cancelled", "Cancelled"
     REFUNDED = "refunded", "Refunded"
 
 
 # The order lifecycle, declared once. A paid order is never just cancelled (its money must go
-# back: refund it); a fulfilled one can still be refunded, for returns.
+# back: refund it); a fulfilled one can still be refunded, for returns. The two shipping
+# statuses follow from the order's shipments: only `create_shipment` moves an order to them.
 TRANSITIONS: dict[str, frozenset[str]] = {
     OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    OrderStatus.PAID: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
+    OrderStatus.PAID: frozenset(
+        {OrderStatus.PARTIALLY_FULFILLED, OrderStatus.FULFILLED, OrderStatus.REFUNDED}
+    ),
+    OrderStatus.PARTIALLY_FULFILLED: frozenset({OrderStatus.FULFILLED, OrderStatus.REFUNDED}),
     OrderStatus.FULFILLED: frozenset({OrderStatus.REFUNDED}),
     OrderStatus.CANCELLED: frozenset(),
     OrderStatus.REFUNDED: frozenset(),
 }
+SHIPPING_STATUSES = frozenset({OrderStatus.PARTIALLY_FULFILLED, OrderStatus.FULFILLED})
+# Orders that can (still) be shipped, and orders whose goods were sold (paid for, not refunded).
+SHIPPABLE_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED)
+SOLD_STATUSES = (OrderStatus.PAID, OrderStatus.PARTIALLY_FULFILLED, OrderStatus.FULFILLED)
 
 
 class Order(PublicModel):
@@ -38,7 +47,7 @@ class Order(PublicModel):
     )
     email = models.EmailField()
     status = models.CharField(
-        max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+        max_length=24, choices=OrderStatus.choices, default=OrderStatus.PENDING
     )
     currency = models.CharField(max_length=3)
     subtotal = money_field(help_text="Goods at list prices.")
@@ -100,6 +109,9 @@ class OrderLine(models.Model):
     variant_name = models.CharField(max_length=120, blank=True)
     options = models.JSONField(default=dict, blank=True)
     quantity = models.PositiveIntegerField()
+    shipped_quantity = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="How many of the quantity shipments carried."
+    )
     unit_list_price = money_field()
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2)
     unit_price = money_field(help_text="After the catalog discount.")
@@ -113,10 +125,71 @@ class OrderLine(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0"),
+            # However shipments race, a line never ships more than was ordered.
+            models.CheckConstraint(
+                condition=Q(shipped_quantity__lte=F("quantity")),
+                name="orders_line_shipped_lte_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"
+
+    @property
+    def quantity_to_ship(self) -> int:
+        return self.quantity - self.shipped_quantity
+
+
+class Shipment(PublicModel):
+    """A parcel sent for an order: which lines, how many of each, and how to track it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    number = models.PositiveSmallIntegerField(help_text="1 for the order's first shipment, …")
+    carrier = models.CharField(max_length=64, blank=True)
+    tracking_number = models.CharField(max_length=64, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "number"], name="orders_shipment_number_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tracking_number"], name="orders_shipment_tracking_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"shipment {self.number} of {self.order_id}"
+
+
+class ShipmentLine(models.Model):
+    """How many of one order line a shipment carries."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="shipment_lines"
+    )
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["order_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shipment", "order_line"], name="orders_shipment_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="orders_shipment_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
 
 
 class OrderEvent(models.Model):
@@ -126,8 +199,8 @@ class OrderEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -186,13 +259,30 @@ class OrderEmail(models.Model):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="emails")
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    shipment = models.ForeignKey(
+        Shipment,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+        help_text="The shipment a shipping e-mail is about (one e-mail per shipment).",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="orders_email_once_per_kind"),
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(shipment__isnull=True),
+                name="orders_email_once_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["shipment"],
+                condition=Q(shipment__isnull=False),
+                name="orders_email_once_per_shipment",
+            ),
         ]
 
     def __str__(self) -> str:

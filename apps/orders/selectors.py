@@ -3,17 +3,35 @@
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Lower
 
 from apps.core.errors import NotFound
 from apps.core.keyset import KeysetOrder, KeysetPage, paginate_keyset
 from apps.core.models import remember_related
-from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from apps.orders.models import (
+    SOLD_STATUSES,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+)
 from apps.users.models import User
 
 NEWEST_FIRST = KeysetOrder("created_at", descending=True, key_type="datetime")
-SPENT = (OrderStatus.PAID, OrderStatus.FULFILLED)
+SPENT = SOLD_STATUSES
 
 
 def _with_item_count(orders: Any) -> Any:
@@ -40,15 +58,20 @@ def list_orders(
 
 
 def _detail(orders: Any) -> Any:
-    return orders.prefetch_related("lines", "events")
+    parcels = Shipment.objects.prefetch_related(
+        Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))
+    )
+    return orders.prefetch_related("lines", Prefetch("shipments", queryset=parcels), "events")
 
 
 def with_related(order: Order, *, lines: list[OrderLine], events: list[OrderEvent]) -> Order:
     """Return `order` with its lines and events in hand, as `_detail` loads them, no query.
 
-    For an order just written: what was inserted is what a re-read would find.
+    For an order just written: what was inserted is what a re-read would find (and it has
+    no shipments yet).
     """
     remember_related(order, "lines", lines)
+    remember_related(order, "shipments", [])
     remember_related(order, "events", events)
     return order
 
@@ -120,3 +143,16 @@ def staff_get_order(*, order_id: UUID) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def get_shipment(*, shipment_id: UUID) -> Shipment:
+    """Return a shipment with what it carries (the lines' names and SKUs)."""
+    parcel = ShipmentLine.objects.select_related("order_line")
+    shipment = (
+        Shipment.objects.filter(pk=shipment_id)
+        .prefetch_related(Prefetch("lines", queryset=parcel))
+        .first()
+    )
+    if shipment is None:
+        raise NotFound("No such shipment.")
+    return shipment

@@ -4,7 +4,15 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
+from apps.orders.models import (
+    TRANSITIONS,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Shipment,
+    ShipmentLine,
+)
 
 
 class ShippingAddressSerializer(serializers.Serializer[Any]):
@@ -32,8 +40,35 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     class Meta:
         model = OrderLine
         fields = [
-            "sku", "product_name", "variant_name", "options", "quantity", "unit_list_price",
-            "discount_percent", "unit_price", "line_total",
+            "id", "sku", "product_name", "variant_name", "options", "quantity",
+            "shipped_quantity", "unit_list_price", "discount_percent", "unit_price", "line_total",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ShipmentLineSerializer(serializers.ModelSerializer[ShipmentLine]):
+    line = serializers.IntegerField(source="order_line_id", read_only=True)
+    sku = serializers.CharField(source="order_line.sku", read_only=True)
+    product_name = serializers.CharField(source="order_line.product_name", read_only=True)
+    variant_name = serializers.CharField(source="order_line.variant_name", read_only=True)
+
+    class Meta:
+        model = ShipmentLine
+        fields = ["line", "sku", "product_name", "variant_name", "quantity"]
+        read_only_fields = fields
+
+
+class ShipmentSerializer(serializers.ModelSerializer[Shipment]):
+    """A parcel of an order: what it carries and how to track it."""
+
+    items = ShipmentLineSerializer(source="lines", many=True, read_only=True)
+    shipped_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Shipment
+        fields = [
+            "id", "number", "carrier", "tracking_number", "tracking_url", "note", "items",
+            "shipped_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -60,6 +95,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     """An order with its lines, amounts, address and history."""
 
     lines = OrderLineSerializer(many=True, read_only=True)
+    shipments = ShipmentSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
     shipping_address = serializers.SerializerMethodField()
 
@@ -69,7 +105,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "id", "number", "status", "email", "currency", "subtotal", "discount_total",
             "voucher_code", "voucher_discount", "shipping_method_name", "shipping_total",
             "tax_total", "total", "prices_include_tax", "tax_rate", "shipping_address", "lines",
-            "events", "created_at", "updated_at",
+            "shipments", "events", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -116,6 +152,48 @@ class GuestLookupSerializer(serializers.Serializer[Any]):
 
 class TransitionSerializer(serializers.Serializer[Any]):
     to = serializers.ChoiceField(
-        choices=sorted({status for targets in TRANSITIONS.values() for status in targets})
+        choices=sorted(
+            {status for targets in TRANSITIONS.values() for status in targets}
+            - {OrderStatus.PARTIALLY_FULFILLED}
+        ),
+        help_text="`fulfilled` ships everything left in one parcel (see the shipments "
+        "endpoint for parcels of some lines).",
     )
     note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class ShipmentItemSerializer(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text="The order line's `id`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+
+
+class CreateShipmentSerializer(serializers.Serializer[Any]):
+    items = ShipmentItemSerializer(  # type: ignore[call-arg]  # DRF 3.15 list max_length
+        many=True,
+        required=False,
+        allow_empty=False,
+        max_length=500,
+        help_text="What the parcel carries; leave out to ship everything left to ship.",
+    )
+    carrier = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+    tracking_number = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9 -]*$",
+        max_length=64,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Letters, digits, spaces and dashes.",
+    )
+    tracking_url = serializers.URLField(
+        max_length=500,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Filled in for known carriers when left out.",
+    )
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+    def validate_tracking_url(self, value: str) -> str:
+        if value and not value.lower().startswith(("https://", "http://")):
+            raise serializers.ValidationError("Enter an http or https URL.")
+        return value

@@ -24,4 +24,9 @@ urlpatterns = [
         views.StaffOrderTransitionView.as_view(),
         name="staff-order-transition",
     ),
+    path(
+        "staff/orders/<uuid:order_id>/shipments/",
+        views.StaffShipmentCreateView.as_view(),
+        name="staff-order-shipments",
+    ),
 ]

@@ -20,20 +20,23 @@ from apps.core.throttling import SCOPED_THROTTLES
 from apps.orders import selectors
 from apps.orders.errors import EmptyCart
 from apps.orders.idempotency import run_idempotent
-from apps.orders.models import Order
+from apps.orders.models import Order, OrderStatus
 from apps.orders.serializers import (
     CheckoutSerializer,
+    CreateShipmentSerializer,
     GuestLookupSerializer,
     OrderListQuerySerializer,
     OrderPageSerializer,
     OrderSerializer,
     OrderStatsSerializer,
     OrderSummarySerializer,
+    ShipmentSerializer,
     StaffOrderListQuerySerializer,
     TransitionSerializer,
 )
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.orders.services.lifecycle import cancel_order, transition_order
+from apps.orders.services.shipments import ShipmentItem, create_shipment, fulfil_order
 from apps.users.models import User
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -197,5 +200,51 @@ class StaffOrderTransitionView(APIView):
         data = validated(TransitionSerializer, request.data)
         order: Order = selectors.staff_get_order(order_id=order_id)
         actor: User = request.user  # type: ignore[assignment]
-        transition_order(order=order, to=data["to"], actor=actor, note=data["note"])
+        if data["to"] == OrderStatus.FULFILLED:  # a status that follows from shipping
+            fulfil_order(order=order, actor=actor, tracking_note=data["note"])
+        else:
+            transition_order(order=order, to=data["to"], actor=actor, note=data["note"])
         return Response(OrderSerializer(selectors.staff_get_order(order_id=order_id)).data)
+
+
+class StaffShipmentCreateView(APIView):
+    """Record a parcel of a paid order; the order's status follows from what has shipped."""
+
+    permission_classes = [staff_may(POST=["orders.view_order", "orders.fulfil_order"])]
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=CreateShipmentSerializer,
+        responses={201: ShipmentSerializer},
+        tags=["orders staff"],
+    )
+    def post(self, request: Request, order_id: UUID) -> Response:
+        data = validated(CreateShipmentSerializer, request.data)
+        order: Order = selectors.staff_get_order(order_id=order_id)
+        actor: User = request.user  # type: ignore[assignment]
+        items = data.get("items")
+
+        def ship() -> tuple[int, dict[str, Any]]:
+            shipment = create_shipment(
+                order=order,
+                items=None
+                if items is None
+                else [ShipmentItem(line_id=i["line"], quantity=i["quantity"]) for i in items],
+                actor=actor,
+                carrier=data["carrier"],
+                tracking_number=data["tracking_number"],
+                tracking_url=data["tracking_url"],
+                note=data["note"],
+            )
+            return status.HTTP_201_CREATED, dict(
+                ShipmentSerializer(selectors.get_shipment(shipment_id=shipment.pk)).data
+            )
+
+        code, body = run_idempotent(
+            scope=f"ship:{actor.pk}:{order.pk}",
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            action=ship,
+            record_after=True,  # every effect of create_shipment is in its transaction
+        )
+        return Response(body, status=code)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.core import metrics
 from apps.core.errors import InvalidTransition
-from apps.orders.models import Order, OrderStatus
+from apps.orders.models import SOLD_STATUSES, Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
 from apps.payments.errors import AlreadyPaid, InvalidRefund, OrderNotPayable
 from apps.payments.gateways.base import ProviderEvent, get_gateway
@@ -200,7 +200,7 @@ def _record_refund_total(payment: Payment, total_refunded: Decimal) -> None:
     _move(payment, PaymentStatus.REFUNDED if full else PaymentStatus.PARTIALLY_REFUNDED)
     payment.refunded_amount = min(total_refunded, payment.amount)
     payment.save(update_fields=["status", "refunded_amount", "updated_at"])
-    if full and payment.order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+    if full and payment.order.status in SOLD_STATUSES:
         refund_order(order=payment.order, actor=None, note="Fully refunded.")
 
 

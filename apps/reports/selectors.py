@@ -37,13 +37,20 @@ from django.db.models.functions import (
 
 from apps.catalog.models import ProductVariant
 from apps.core.money import quantize
-from apps.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from apps.orders.models import (
+    SHIPPABLE_STATUSES,
+    SOLD_STATUSES,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
 
 Interval = Literal["day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("day", "week", "month")
 
 # Orders whose money the shop keeps.
-SOLD = (OrderStatus.PAID, OrderStatus.FULFILLED)
+SOLD = SOLD_STATUSES
 
 # Customer tiers by total spent (paid and fulfilled orders, all time): below SILVER_FROM is
 # bronze, below GOLD_FROM silver, from GOLD_FROM on gold.
@@ -341,6 +348,13 @@ def low_stock_variants(*, threshold: int, limit: int) -> list[LowStockRow]:
     ]
 
 
+_ATTENTION_REASONS = {
+    OrderStatus.PENDING: "Not paid yet",
+    OrderStatus.PAID: "Not shipped yet",
+    OrderStatus.PARTIALLY_FULFILLED: "Not shipped in full yet",
+}
+
+
 def orders_needing_attention(
     *, now: datetime, unpaid_for: timedelta, unfulfilled_for: timedelta, limit: int
 ) -> list[AttentionRow]:
@@ -359,7 +373,7 @@ def orders_needing_attention(
         Order.objects.annotate(since=Coalesce(paid_at, F("created_at")))
         .filter(
             Q(status=OrderStatus.PENDING, created_at__lt=now - unpaid_for)
-            | Q(status=OrderStatus.PAID, since__lt=now - unfulfilled_for)
+            | Q(status__in=SHIPPABLE_STATUSES, since__lt=now - unfulfilled_for)
         )
         .order_by("since", "number")
         .values("id", "number", "email", "status", "total", "since")[:limit]
@@ -372,7 +386,7 @@ def orders_needing_attention(
             "status": row["status"],
             "total": row["total"],
             "since": row["since"],
-            "reason": "Not paid yet" if row["status"] == OrderStatus.PENDING else "Not shipped yet",
+            "reason": _ATTENTION_REASONS[row["status"]],
         }
         for row in rows
     ]

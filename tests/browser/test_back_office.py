@@ -38,7 +38,7 @@ def test_admin_refuses_a_wrong_password_and_admits_staff(page: Page) -> None:
 def test_staff_act_on_an_order_from_its_own_page_and_are_told_what_its_state_forbids(
     page: Page,
 ) -> None:
-    """On a pending order: fulfilling is refused with a message saying why; cancelling asks
+    """On a pending order: shipping is refused with a message saying why; cancelling asks
     first, then cancels and gives the stock back."""
     staff = SuperUserFactory.create(email="boss@example.com", password=PASSWORD)
     variant = make_variant(sku="MUG-1", stock=3)
@@ -46,9 +46,9 @@ def test_staff_act_on_an_order_from_its_own_page_and_are_told_what_its_state_for
     admin_login(page, staff.email, PASSWORD)
     page.goto(f"/{settings.ADMIN_URL}orders/order/{order.pk}/change/")
 
-    page.get_by_role("link", name="Mark fulfilled…").click()
+    page.get_by_role("link", name="Ship items…").click()
     expect(page.locator(".messagelist")).to_have_text(
-        f"Order {order.number} is pending payment: only a paid order can be fulfilled."
+        f"Order {order.number} is pending payment: only a paid order can be shipped."
     )
 
     page.get_by_role("link", name="Cancel order…").click()

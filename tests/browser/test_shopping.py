@@ -1,6 +1,7 @@
 """A person shops in a real browser: browse, filter, pick a variant, cart, voucher, check out, pay.
 
-Then staff fulfil the order in the back office and the customer sees it in their account.
+Then staff ship the order in two parcels from the back office and the customer follows
+both, with tracking links, in their account.
 """
 
 import re
@@ -128,7 +129,7 @@ def test_guest_browses_filters_and_checks_out(page: Page, shop: dict[str, Any]) 
     assert ProductVariant.objects.get(sku="ESP-1000").stock == 1
 
 
-def test_customer_checks_out_and_follows_the_order_staff_fulfil(
+def test_customer_checks_out_and_follows_the_two_parcels_staff_ship(
     page: Page, browser: Browser, live_server: Any, shop: dict[str, Any]
 ) -> None:
     page.goto("/account/register/")
@@ -166,14 +167,43 @@ def test_customer_checks_out_and_follows_the_order_staff_fulfil(
     admin.get_by_role("button", name="Log in").click()
     admin.goto(f"/{settings.ADMIN_URL}orders/order/")
     admin.get_by_role("link", name=order.number).click()
+    # Two of the three bags go out first, the third in a second parcel.
+    line = order.lines.get()
     admin.locator("#fulfil-order").click()
-    admin.locator("#id_tracking_note").fill("Parcel AB123456789GB")
+    admin.locator(f"#id_line_{line.pk}").fill("2")
+    admin.locator("#id_carrier").fill("Royal Mail")
+    admin.locator("#id_tracking_number").fill("AB123456789GB")
     admin.locator("#fulfil-submit").click()
-    expect(admin.locator(".messagelist")).to_contain_text(f"Order {order.number} fulfilled")
-    back_office.close()
+    expect(admin.locator(".messagelist")).to_contain_text(
+        f"Order {order.number} partly shipped: shipment 1 recorded."
+    )
 
     page.get_by_role("link", name=order.number).click()
+    expect(page.locator("#order-status")).to_contain_text("Partially shipped")
+    parcel = page.locator("#shipment-1")
+    expect(parcel).to_contain_text("2 × Decaf")
+    expect(parcel).to_contain_text("AB123456789GB")
+    expect(parcel.get_by_role("link", name="Track parcel 1 at Royal Mail")).to_have_attribute(
+        "href", "https://www.royalmail.com/track-your-item#/tracking-results/AB123456789GB"
+    )
+    expect(page.locator("#order-lines")).to_contain_text("(2 shipped)")
+
+    admin.locator("#fulfil-order").click()
+    expect(admin.locator(f"#id_line_{line.pk}")).to_have_value("1")  # what is left
+    admin.locator("#id_carrier").fill("Royal Mail")
+    admin.locator("#id_tracking_number").fill("AB987654321GB")
+    admin.locator("#fulfil-submit").click()
+    expect(admin.locator(".messagelist")).to_contain_text(
+        f"Order {order.number} fulfilled: shipment 2 recorded."
+    )
+    back_office.close()
+
+    page.reload()
     expect(page.locator("#order-status")).to_contain_text("Fulfilled")
-    expect(page.locator("#order-events")).to_contain_text("AB123456789GB")
+    expect(page.locator("#shipment-2")).to_contain_text("AB987654321GB")
+    expect(page.locator("#order-events")).to_contain_text("Shipment 2: 1 item. Royal Mail")
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED
+    subjects = [message.subject for message in mail.outbox if message.to == [order.email]]
+    assert f"Your order {order.number} is on its way" in subjects
+    assert f"Another parcel of your order {order.number} is on its way" in subjects

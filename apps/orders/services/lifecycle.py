@@ -12,7 +12,7 @@ from apps.catalog.services import mark_verified_purchases
 from apps.core.errors import InvalidTransition
 from apps.orders import locks, tasks
 from apps.orders.emails import FOR_STATUS
-from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderStatus
+from apps.orders.models import SHIPPING_STATUSES, TRANSITIONS, Order, OrderEvent, OrderStatus
 from apps.users.models import User
 
 
@@ -21,42 +21,58 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
 
     The order row is locked first, so of two concurrent transitions only the first applies;
     the second sees the new status. Cancelling a pending order puts its stock back and
-    releases its voucher use.
+    releases its voucher use. The shipping statuses are not set here: they follow from
+    shipments (`apps.orders.services.shipments`).
 
     Raises:
-        InvalidTransition: the lifecycle has no step from the current status to `to`.
+        InvalidTransition: the lifecycle has no step from the current status to `to`, or `to`
+            is a shipping status.
     """
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to in SHIPPING_STATUSES:
+            raise InvalidTransition(
+                f"Order {locked.number} becomes {to} by shipping its items: create a shipment.",
+            )
         if to not in TRANSITIONS[locked.status]:
             raise InvalidTransition(
                 f"Order {locked.number} is {locked.status}; it cannot become {to}.",
             )
-        from_status = locked.status
-        locked.status = to
-        locked.save(update_fields=["status", "updated_at"])
-        OrderEvent.objects.create(
-            order=locked, actor=actor, from_status=from_status, to_status=to, note=note
-        )
-        if to in FOR_STATUS:
-            kind = FOR_STATUS[to]
-            transaction.on_commit(
-                lambda: tasks.send_order_email.delay(str(locked.pk), kind), robust=True
-            )
-        if to == OrderStatus.PAID and locked.user is not None:
-            product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
-            mark_verified_purchases(user=locked.user, product_ids=product_ids)
-        if to == OrderStatus.CANCELLED:
-            quantities: dict[int, int] = {}
-            for variant_id, quantity in locked.lines.filter(variant__isnull=False).values_list(
-                "variant_id", "quantity"
-            ):
-                quantities[variant_id] = quantities.get(variant_id, 0) + quantity
-            locks.return_stock(quantities)
-            _release_voucher(locked)
-            bump_catalog_version_on_commit()
+        record_transition(locked, to=to, actor=actor, note=note)
     order.status = locked.status
     return locked
+
+
+def record_transition(locked: Order, *, to: str, actor: User | None, note: str = "") -> None:
+    """Set a locked order's status to `to` and do what reaching it entails; audit the step.
+
+    The caller holds the order's row lock and has checked that the lifecycle allows the step
+    (or, for another shipment of a partially shipped order, that the status stays).
+    """
+    from_status = locked.status
+    if from_status != to:
+        locked.status = to
+        locked.save(update_fields=["status", "updated_at"])
+    OrderEvent.objects.create(
+        order=locked, actor=actor, from_status=from_status, to_status=to, note=note
+    )
+    if to in FOR_STATUS and from_status != to:
+        kind = FOR_STATUS[to]
+        transaction.on_commit(
+            lambda: tasks.send_order_email.delay(str(locked.pk), kind), robust=True
+        )
+    if to == OrderStatus.PAID and locked.user is not None:
+        product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
+        mark_verified_purchases(user=locked.user, product_ids=product_ids)
+    if to == OrderStatus.CANCELLED:
+        quantities: dict[int, int] = {}
+        for variant_id, quantity in locked.lines.filter(variant__isnull=False).values_list(
+            "variant_id", "quantity"
+        ):
+            quantities[variant_id] = quantities.get(variant_id, 0) + quantity
+        locks.return_stock(quantities)
+        _release_voucher(locked)
+        bump_catalog_version_on_commit()
 
 
 def _release_voucher(order: Order) -> None:
@@ -85,12 +101,8 @@ def mark_order_paid(*, order: Order, actor: User | None, note: str = "") -> Orde
     return transition_order(order=order, to=OrderStatus.PAID, actor=actor, note=note)
 
 
-def fulfil_order(*, order: Order, actor: User | None, tracking_note: str = "") -> Order:
-    return transition_order(order=order, to=OrderStatus.FULFILLED, actor=actor, note=tracking_note)
-
-
 def refund_order(*, order: Order, actor: User | None, note: str = "") -> Order:
-    """Mark a paid or fulfilled order refunded (stock is not put back: goods may not return)."""
+    """Mark a paid (or shipped) order refunded; stock is not put back: goods may not return."""
     return transition_order(order=order, to=OrderStatus.REFUNDED, actor=actor, note=note)
 
 

@@ -20,6 +20,7 @@ from apps.core.permissions import CATALOG_MANAGERS, ORDER_MANAGERS, SUPPORT
 from apps.core.tests.roles import admin_client_for, staff_with_role
 from apps.orders.admin import FULFIL_FORM_ID, FULFIL_SUBMIT
 from apps.orders.models import Order, OrderEvent, OrderStatus
+from apps.orders.services.shipments import create_shipment
 from apps.orders.tests.factories import (
     OrderFactory,
     OrderLineFactory,
@@ -247,33 +248,94 @@ def test_orders_are_never_added_or_deleted_here(admin, orders):
 # --- Fulfil ---------------------------------------------------------------------------------
 
 
-def test_the_fulfil_page_asks_for_a_tracking_note_then_fulfils(admin, orders):
+def ship_data(order: Order, quantities: dict[str, int], **tracking: str) -> dict[str, object]:
+    """The parcel form's fields: a quantity per line (by SKU), then the tracking fields."""
+    by_sku = {line.sku: line.pk for line in order.lines.all()}
+    return {
+        **{f"line_{by_sku[sku]}": quantity for sku, quantity in quantities.items()},
+        **tracking,
+        FULFIL_SUBMIT: "1",
+    }
+
+
+def test_the_ship_page_offers_what_is_left_of_each_line_and_the_tracking_fields(admin, orders):
     order = orders["paid"]
-    form_page = admin.get(fulfil_url(order))
-    page = form_page.content.decode()
+
+    page = admin.get(fulfil_url(order)).content.decode()
+
     assert f'id="{FULFIL_FORM_ID}"' in page
-    assert 'name="tracking_note"' in page
-    assert f'name="{FULFIL_SUBMIT}"' in page
+    for name in ("carrier", "tracking_number", "tracking_url", "note", FULFIL_SUBMIT):
+        assert f'name="{name}"' in page
+    lines = {line.sku: line for line in order.lines.all()}
+    # Each line starts at what is left to ship: the whole order in one parcel by default.
+    assert f'name="line_{lines["LAMP-RED"].pk}" value="1"' in page
+    assert f'name="line_{lines["LAMP-BLUE"].pk}" value="2"' in page
+    assert '<option value="DHL">' in page  # the carriers to pick from
 
-    response = admin.post(fulfil_url(order), {"tracking_note": "DHL 0042", FULFIL_SUBMIT: "1"})
 
-    assert response.status_code == 302
-    assert response["Location"] == change_url(order)
+def test_staff_ship_an_order_in_two_parcels(admin, orders):
+    order = orders["paid"]
+
+    first = admin.post(
+        fulfil_url(order),
+        ship_data(
+            order, {"LAMP-RED": 1, "LAMP-BLUE": 1}, carrier="dhl", tracking_number="00340434"
+        ),
+    )
+
+    assert first.status_code == 302
+    assert first["Location"] == change_url(order)
+    assert messages_of(first) == [f"Order {order.number} partly shipped: shipment 1 recorded."]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PARTIALLY_FULFILLED
+    shipment = order.shipments.get()
+    assert (shipment.carrier, shipment.tracking_number) == ("DHL", "00340434")
+    assert shipment.tracking_url.endswith("tracking-id=00340434")
+    # The order page lists the parcel and the line counts.
+    change_page = admin.get(change_url(order)).content.decode()
+    assert "1 x LAMP-BLUE, 1 x LAMP-RED" in change_page or "1 x LAMP-RED, 1 x LAMP-BLUE" in (
+        change_page
+    )
+
+    # The second parcel's form offers only what is left: the red lamp is gone.
+    page = admin.get(fulfil_url(order)).content.decode()
+    lines = {line.sku: line for line in order.lines.all()}
+    assert f'name="line_{lines["LAMP-RED"].pk}"' not in page
+    second = admin.post(
+        fulfil_url(order),
+        ship_data(order, {"LAMP-BLUE": 1}, tracking_url="https://parcels.example/42"),
+    )
+
+    assert messages_of(second) == [f"Order {order.number} fulfilled: shipment 2 recorded."]
     order.refresh_from_db()
     assert order.status == OrderStatus.FULFILLED
-    event = OrderEvent.objects.get(order=order)
-    assert (event.to_status, event.note) == ("fulfilled", "DHL 0042")
-    assert f"Order {order.number} fulfilled." in messages_of(response)
+    assert [s.tracking_url for s in order.shipments.all()][1] == "https://parcels.example/42"
+    events = list(order.events.values_list("to_status", "note"))
+    assert events == [
+        (OrderStatus.PARTIALLY_FULFILLED, "Shipment 1: 2 items. DHL 00340434."),
+        (OrderStatus.FULFILLED, "Shipment 2: 1 item."),
+    ]
 
 
-def test_the_fulfil_page_needs_a_note(admin, orders):
+def test_the_ship_page_refuses_an_empty_parcel_or_too_many(admin, orders):
     order = orders["paid"]
-    response = admin.post(fulfil_url(order), {"tracking_note": "", FULFIL_SUBMIT: "1"})
 
-    assert response.status_code == 200
-    assert "This field is required." in response.content.decode()
+    empty = admin.post(fulfil_url(order), ship_data(order, {"LAMP-RED": 0, "LAMP-BLUE": 0}))
+    too_many = admin.post(fulfil_url(order), ship_data(order, {"LAMP-RED": 2, "LAMP-BLUE": 0}))
+    bad_url = admin.post(
+        fulfil_url(order), ship_data(order, {"LAMP-RED": 1}, tracking_url="javascript:alert(1)")
+    )
+
+    assert empty.status_code == 200
+    assert "Put at least one item in the parcel." in empty.content.decode()
+    assert too_many.status_code == 200
+    assert "less than or equal to 1" in too_many.content.decode()
+    assert bad_url.status_code == 200
+    assert "Enter a valid URL." in bad_url.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
+    assert not order.shipments.exists()
+    assert not OrderEvent.objects.filter(order=order).exists()
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -286,7 +348,7 @@ def test_fulfilling_a_pending_order_is_refused_with_a_message(admin, orders, met
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
     assert messages_of(response) == [
-        f"Order {order.number} is pending payment: only a paid order can be fulfilled."
+        f"Order {order.number} is pending payment: only a paid order can be shipped."
     ]
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
@@ -345,7 +407,7 @@ def test_cancelling_from_the_order_page_asks_first_then_cancels_and_restocks(adm
             "is pending payment: only a paid or fulfilled order can be refunded.",
         ),
         ("cancelled", "refund", "is cancelled: only a paid or fulfilled order can be refunded."),
-        ("cancelled", "fulfil", "is cancelled: only a paid order can be fulfilled."),
+        ("cancelled", "fulfil", "is cancelled: only a paid order can be shipped."),
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -393,11 +455,19 @@ def test_the_fulfil_action_shows_the_note_form_for_the_selected_orders(admin, or
 
 
 def test_the_fulfil_action_fulfils_what_it_can_and_names_what_it_cannot(admin, orders):
-    other = OrderFactory.create(status=OrderStatus.PAID)
-    selected = [orders["paid"], orders["pending"], other]
+    other = OrderLineFactory.create(order__status=OrderStatus.PAID, quantity=2).order
+    shipped = OrderLineFactory.create(
+        order__status=OrderStatus.PAID, quantity=1, shipped_quantity=1
+    ).order
+    selected = [orders["paid"], orders["pending"], other, shipped]
 
     response = post_action(
-        admin, "fulfil_orders", selected, tracking_note="UPS 7", **{FULFIL_SUBMIT: "1"}
+        admin,
+        "fulfil_orders",
+        selected,
+        carrier="ups",
+        tracking_note="UPS 7",
+        **{FULFIL_SUBMIT: "1"},
     )
 
     assert response.status_code == 302
@@ -405,10 +475,18 @@ def test_the_fulfil_action_fulfils_what_it_can_and_names_what_it_cannot(admin, o
     assert statuses[orders["paid"].number] == OrderStatus.FULFILLED
     assert statuses[other.number] == OrderStatus.FULFILLED
     assert statuses[orders["pending"].number] == OrderStatus.PENDING
+    assert statuses[shipped.number] == OrderStatus.PAID
     shown = messages_of(response)
-    assert f"{orders['pending'].number}: Order {orders['pending'].number} is pending; " in shown[0]
-    assert shown[1].startswith("Fulfilled 2 order(s)")
-    assert set(OrderEvent.objects.values_list("note", flat=True)) == {"UPS 7"}
+    assert shown[:2] == [
+        f"{orders['pending'].number}: Order {orders['pending'].number} is pending payment: "
+        "only a paid order can be shipped.",
+        f"{shipped.number}: Nothing is left to ship.",
+    ]
+    assert shown[2].startswith("Fulfilled 2 order(s)")
+    assert set(OrderEvent.objects.values_list("note", flat=True)) == {
+        "Shipment 1: 3 items. UPS. UPS 7.",
+        "Shipment 1: 2 items. UPS. UPS 7.",
+    }
 
 
 # --- Cancel and refund ----------------------------------------------------------------------
@@ -600,7 +678,9 @@ def test_an_order_manager_is_offered_the_actions_and_fulfils(orders):
 
     listing = client.get(reverse(CHANGELIST))
     assert offered_actions(listing) == {"fulfil_orders", "cancel_orders", "refund_orders"}
-    response = client.post(fulfil_url(orders["paid"]), {"tracking_note": "DHL 9"})
+    response = client.post(
+        fulfil_url(orders["paid"]), ship_data(orders["paid"], {"LAMP-RED": 1, "LAMP-BLUE": 2})
+    )
     assert response.status_code == 302
     orders["paid"].refresh_from_db()
     assert orders["paid"].status == OrderStatus.FULFILLED
@@ -614,3 +694,43 @@ def test_a_catalog_manager_cannot_see_orders(orders):
     assert client.get(export_url()).status_code == 403
     assert client.get(export_lines_url()).status_code == 403
     assert "orders" not in client.get(reverse("admin:index")).content.decode().lower()
+
+
+# --- Shipments --------------------------------------------------------------------------------
+
+
+def test_parcels_are_listed_and_found_by_tracking_number_but_never_edited_here(admin, orders):
+    order = orders["paid"]
+    create_shipment(
+        order=order, items=None, actor=None, carrier="UPS", tracking_number="1Z999AA10123456784"
+    )
+    other = OrderLineFactory.create(order__status=OrderStatus.PAID).order
+    create_shipment(order=other, items=None, actor=None, tracking_number="OTHER-1")
+    listing_url = reverse("admin:orders_shipment_changelist")
+
+    found = admin.get(listing_url, {"q": "1Z999AA10123456784"})
+
+    assert found.status_code == 200
+    assert [s.order.number for s in found.context["cl"].result_list] == [order.number]
+    page = found.content.decode()
+    assert 'href="https://www.ups.com/track?tracknum=1Z999AA10123456784"' in page
+    assert "1 x LAMP-RED" in page
+    shipment = order.shipments.get()
+    assert admin.get(reverse("admin:orders_shipment_add")).status_code == 403
+    detail = admin.get(reverse("admin:orders_shipment_change", args=[shipment.pk]))
+    assert detail.status_code == 200
+    assert 'name="tracking_number"' not in detail.content.decode()  # read-only
+    assert (
+        admin.post(reverse("admin:orders_shipment_delete", args=[shipment.pk]), {"post": "yes"})
+    ).status_code == 403
+    assert order.shipments.count() == 1
+
+
+def test_support_staff_read_parcels(orders):
+    create_shipment(order=orders["paid"], items=None, actor=None, tracking_number="T-1")
+    client = admin_client_for(staff_with_role(SUPPORT))
+
+    assert client.get(reverse("admin:orders_shipment_changelist")).status_code == 200
+    page = client.get(change_url(orders["paid"])).content.decode()
+    assert "T-1" in page  # the order's parcels, inline
+    assert 'id="fulfil-order"' not in page  # but support does not ship

@@ -38,7 +38,7 @@ from apps.users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
-PENDING, PAID, FULFILLED, CANCELLED, REFUNDED = OrderStatus.values
+PENDING, PAID, PARTIALLY_FULFILLED, FULFILLED, CANCELLED, REFUNDED = OrderStatus.values
 
 
 def orders_of(
@@ -175,24 +175,29 @@ def test_the_detail_shows_lines_and_history(auth_client, user):
     body = response.json()
     assert (body["id"], body["number"], body["status"]) == (str(order.pk), order.number, PAID)
     assert (body["subtotal"], body["discount_total"], body["total"]) == ("59.99", "5.00", "54.99")
+    lines = list(order.lines.order_by("id"))
     assert body["lines"] == [
         {
+            "id": lines[0].pk,
             "sku": lamp.sku,
             "product_name": lamp.product.name,
             "variant_name": "Large",
             "options": {"size": "L"},
             "quantity": 2,
+            "shipped_quantity": 0,
             "unit_list_price": "25.00",
             "discount_percent": "10.00",
             "unit_price": "22.50",
             "line_total": "45.00",
         },
         {
+            "id": lines[1].pk,
             "sku": bulb.sku,
             "product_name": bulb.product.name,
             "variant_name": "",
             "options": {},
             "quantity": 1,
+            "shipped_quantity": 0,
             "unit_list_price": "9.99",
             "discount_percent": "0.00",
             "unit_price": "9.99",
@@ -202,6 +207,7 @@ def test_the_detail_shows_lines_and_history(auth_client, user):
     history = [(e["from_status"], e["to_status"], e["note"]) for e in body["events"]]
     assert history == [("", PENDING, "Placed."), (PENDING, PAID, "Payment captured.")]
     assert body["shipping_address"]["country"] == "GB"
+    assert body["shipments"] == []
 
 
 def test_another_customers_order_is_not_found_like_an_unknown_one(auth_client):
@@ -224,6 +230,7 @@ def test_the_summary_counts_orders_and_what_was_spent(auth_client, user):
         (PENDING, "10.00"),
         (PAID, "20.00"),
         (PAID, "0.05"),
+        (PARTIALLY_FULFILLED, "1.25"),
         (FULFILLED, "30.50"),
         (REFUNDED, "40.00"),
         (CANCELLED, "5.00"),
@@ -235,9 +242,16 @@ def test_the_summary_counts_orders_and_what_was_spent(auth_client, user):
 
     assert response.status_code == 200
     assert response.json() == {
-        "order_count": 6,
-        "total_spent": "50.55",  # paid and fulfilled only
-        "by_status": {PENDING: 1, PAID: 2, FULFILLED: 1, CANCELLED: 1, REFUNDED: 1},
+        "order_count": 7,
+        "total_spent": "51.80",  # paid and (partly) shipped only
+        "by_status": {
+            PENDING: 1,
+            PAID: 2,
+            PARTIALLY_FULFILLED: 1,
+            FULFILLED: 1,
+            CANCELLED: 1,
+            REFUNDED: 1,
+        },
     }
 
 

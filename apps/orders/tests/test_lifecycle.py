@@ -1,6 +1,8 @@
 """The order lifecycle: which status changes are allowed, who made them, and stock on cancel.
 
-pending → paid | cancelled, paid → fulfilled | refunded, fulfilled → refunded; nothing else.
+pending → paid | cancelled, paid → (partially) fulfilled | refunded, partially fulfilled →
+fulfilled | refunded, fulfilled → refunded; nothing else. The shipping statuses follow from
+shipments (tests/test_shipments.py); "fulfilled" through the API ships what is left.
 Cancelling (only a pending order can be) puts its stock back; a refund does not.
 """
 
@@ -18,10 +20,11 @@ from apps.orders.models import OrderEvent, OrderStatus
 from apps.orders.services.lifecycle import (
     cancel_order,
     expire_unpaid_orders,
-    fulfil_order,
     mark_order_paid,
     refund_order,
+    transition_order,
 )
+from apps.orders.services.shipments import fulfil_order
 from apps.orders.tests.factories import (
     OrderFactory,
     OrderLineFactory,
@@ -39,19 +42,21 @@ from apps.users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
-PENDING, PAID, FULFILLED, CANCELLED, REFUNDED = OrderStatus.values
+PENDING, PAID, PARTIALLY_FULFILLED, FULFILLED, CANCELLED, REFUNDED = OrderStatus.values
 ALLOWED = [
     (PENDING, PAID),
     (PENDING, CANCELLED),
     (PAID, FULFILLED),
     (PAID, REFUNDED),
+    (PARTIALLY_FULFILLED, FULFILLED),
+    (PARTIALLY_FULFILLED, REFUNDED),
     (FULFILLED, REFUNDED),
 ]
 FORBIDDEN = [
     (current, to)
     for current in OrderStatus.values
     for to in OrderStatus.values
-    if (current, to) not in ALLOWED and to != PENDING
+    if (current, to) not in ALLOWED and to not in (PENDING, PARTIALLY_FULFILLED)
 ]
 EVENT_FIELDS = ("actor", "from_status", "to_status", "note")
 
@@ -87,9 +92,11 @@ def test_staff_make_every_allowed_transition_and_it_is_audited(current, to):
     line.order.refresh_from_db()
     assert line.order.status == to
     events = list(OrderEvent.objects.filter(order=line.order).values(*EVENT_FIELDS))
-    assert events == [
-        {"actor": staff.pk, "from_status": current, "to_status": to, "note": "By the book."}
-    ]
+    # Fulfilling ships what is left in one parcel, and the event says so.
+    note = "Shipment 1: 2 items. By the book." if to == FULFILLED else "By the book."
+    assert events == [{"actor": staff.pk, "from_status": current, "to_status": to, "note": note}]
+    line.refresh_from_db()
+    assert line.shipped_quantity == (2 if to == FULFILLED else 0)
     # Only cancelling a pending order puts its stock back.
     assert stock_of(variant) == (7 if to == CANCELLED else 5)
 
@@ -110,14 +117,15 @@ def test_staff_cannot_make_a_forbidden_transition(current, to):
     assert stock_of(variant) == 5
 
 
+@pytest.mark.parametrize("to", [PENDING, PARTIALLY_FULFILLED])
 @pytest.mark.parametrize("current", OrderStatus.values)
-def test_no_order_is_ever_moved_back_to_pending(current):
-    # "pending" is no transition's target, so the API refuses it as input (400), not as a
-    # conflict with the order's current status.
+def test_no_order_is_moved_back_to_pending_or_partly_shipped_by_a_transition(current, to):
+    # "pending" is no transition's target and "partially fulfilled" only a shipment's, so
+    # the API refuses them as input (400), not as a conflict with the order's status.
     client, _ = staff_client()
     order = OrderFactory.create(status=current)
 
-    response = client.post(transition_url(order), {"to": PENDING})
+    response = client.post(transition_url(order), {"to": to})
 
     assert_problem(response, 400, "validation_error", field="to")
     order.refresh_from_db()
@@ -129,11 +137,34 @@ def test_a_transition_note_is_optional_and_bounded():
     client, _ = staff_client()
     order = OrderFactory.create(status=PAID)
 
-    too_long = client.post(transition_url(order), {"to": FULFILLED, "note": "x" * 2001})
+    too_long = client.post(transition_url(order), {"to": REFUNDED, "note": "x" * 2001})
     assert_problem(too_long, 400, "validation_error", field="note")
 
-    assert client.post(transition_url(order), {"to": FULFILLED}).status_code == 200
+    assert client.post(transition_url(order), {"to": REFUNDED}).status_code == 200
     assert OrderEvent.objects.get().note == ""
+
+
+def test_fulfilling_an_order_with_nothing_left_to_ship_is_a_conflict():
+    client, _ = staff_client()
+    order = OrderLineFactory.create(order__status=PAID, quantity=1, shipped_quantity=1).order
+
+    response = client.post(transition_url(order), {"to": FULFILLED})
+
+    assert_problem(response, 409, "nothing_to_ship")
+    order.refresh_from_db()
+    assert order.status == PAID
+    assert not OrderEvent.objects.exists()
+
+
+@pytest.mark.parametrize("to", [PARTIALLY_FULFILLED, FULFILLED])
+def test_the_shipping_statuses_are_not_set_by_a_plain_transition(to):
+    order = OrderLineFactory.create(order__status=PAID).order
+
+    with pytest.raises(InvalidTransition, match="create a shipment"):
+        transition_order(order=order, to=to, actor=None)
+
+    order.refresh_from_db()
+    assert order.status == PAID
 
 
 # --- Stock: cancel restocks once, refund never ----------------------------------------------

@@ -9,6 +9,7 @@ from apps.core.errors import NotFound
 from apps.orders import selectors
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import OrderFactory, OrderLineFactory, set_created_at
 from apps.users.tests.factories import UserFactory
 
@@ -43,14 +44,29 @@ def test_list_orders_of_one_status(user):
     assert [order.pk for order in page.items] == [paid.pk]
 
 
-def test_get_order_loads_lines_and_events_in_three_queries(user, django_assert_num_queries):
+@pytest.mark.parametrize("parcels", [1, 3])
+def test_get_order_loads_lines_shipments_and_events_in_five_queries(
+    user, django_assert_num_queries, parcels
+):
     order = OrderFactory.create(user=user)
-    OrderLineFactory.create_batch(3, order=order)
+    lines = OrderLineFactory.create_batch(3, order=order, quantity=3)
     mark_order_paid(order=order, actor=None)
+    for _ in range(parcels):
+        create_shipment(
+            order=order,
+            items=[ShipmentItem(line_id=line.pk, quantity=1) for line in lines],
+            actor=None,
+        )
 
-    with django_assert_num_queries(3):
+    # The order, its lines, shipments, what they carry (with its lines), events.
+    with django_assert_num_queries(5):
         found = selectors.get_order(user=user, order_id=order.pk)
-        assert (len(found.lines.all()), len(found.events.all())) == (3, 1)
+        assert (len(found.lines.all()), len(found.events.all())) == (3, 1 + parcels)
+        shipments = found.shipments.all()
+        assert [len(shipment.lines.all()) for shipment in shipments] == [3] * parcels
+        assert {item.order_line.sku for item in shipments[0].lines.all()} == {
+            line.sku for line in lines
+        }
 
 
 def test_get_order_of_someone_else_is_not_found(user):

@@ -13,7 +13,8 @@ from django.utils import timezone
 from apps.catalog.models import ProductVariant
 from apps.orders import tasks
 from apps.orders.models import IdempotencyKey, Order, OrderEmail, OrderStatus
-from apps.orders.services.lifecycle import fulfil_order, mark_order_paid, refund_order
+from apps.orders.services.lifecycle import mark_order_paid, refund_order
+from apps.orders.services.shipments import fulfil_order
 from apps.orders.tests.factories import OrderFactory, buy, make_variant
 from config.celery import app
 

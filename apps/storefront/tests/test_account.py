@@ -15,6 +15,8 @@ from django.utils import timezone
 
 from apps.cart.models import Cart
 from apps.orders.models import Order, OrderStatus
+from apps.orders.services.lifecycle import mark_order_paid
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import buy, make_variant
 from apps.storefront.tests.helpers import (
     ADDRESS_FORM,
@@ -326,6 +328,32 @@ def test_order_history_and_detail_with_events() -> None:
     assert 'id="order-events"' in detail
     assert "Placed." in detail
     assert 'id="cancel-order"' in detail
+
+
+def test_the_order_page_lists_each_parcel_with_its_tracking_link() -> None:
+    user: User = UserFactory.create()
+    order = buy(
+        {make_variant(product_name="Globe"): 2, make_variant(product_name="Atlas"): 1}, user=user
+    )
+    mark_order_paid(order=order, actor=None)
+    globe = order.lines.get(product_name="Globe")
+    create_shipment(
+        order=order,
+        items=[ShipmentItem(line_id=globe.pk, quantity=1)],
+        actor=None,
+        carrier="DHL",
+        tracking_number="00340434",
+    )
+
+    page = browser_for(user).get(f"/account/orders/{order.pk}/").content.decode()
+
+    assert "Partially shipped" in page
+    assert 'id="shipment-1"' in page
+    assert "1 × Globe" in page
+    assert 'class="tracking-number">00340434<' in page
+    assert 'href="https://www.dhl.com/global-en/home/tracking.html?tracking-id=00340434"' in page
+    assert "Track parcel 1" in page
+    assert "(1 shipped)" in page  # the globe line: 1 of 2 has gone out
 
 
 def test_another_customers_order_is_404() -> None:
