@@ -178,3 +178,37 @@ def calculate(
         prices_include_tax=prices_include_tax,
         tax_rate=tax_rate,
     )
+
+
+def paid_for_units(
+    *,
+    unit_price: Decimal,
+    quantity: int,
+    goods_total: Decimal,
+    voucher_discount: Decimal,
+    tax_rate: Decimal,
+    prices_include_tax: bool,
+    currency: str,
+) -> Decimal:
+    """Return what the customer paid for `quantity` units of a line, as `calculate` charged it.
+
+    The voucher came off the goods in proportion to their value, so each unit bears its share;
+    tax added on top of the prices is added back.
+    """
+    value = unit_price * quantity
+    if goods_total > 0 and voucher_discount:
+        value -= value * voucher_discount / goods_total
+    if not prices_include_tax:
+        value += value * tax_rate
+    return quantize(value, currency)
+
+
+def shipping_charged(
+    *, shipping_total: Decimal, tax_rate: Decimal, prices_include_tax: bool, currency: str
+) -> Decimal:
+    """Return what the customer paid for shipping, its tax included."""
+    if prices_include_tax:
+        return shipping_total
+    return shipping_total + tax_on(
+        shipping_total, tax_rate=tax_rate, inclusive=False, currency=currency
+    )

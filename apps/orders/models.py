@@ -112,6 +112,9 @@ class OrderLine(models.Model):
     shipped_quantity = models.PositiveIntegerField(
         default=0, db_default=0, help_text="How many of the quantity shipments carried."
     )
+    refunded_quantity = models.PositiveIntegerField(
+        default=0, db_default=0, help_text="How many of the quantity were refunded."
+    )
     unit_list_price = money_field()
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2)
     unit_price = money_field(help_text="After the catalog discount.")
@@ -130,6 +133,11 @@ class OrderLine(models.Model):
                 condition=Q(shipped_quantity__lte=F("quantity")),
                 name="orders_line_shipped_lte_quantity",
             ),
+            # However refunds race, a line is never refunded more often than it was bought.
+            models.CheckConstraint(
+                condition=Q(refunded_quantity__lte=F("quantity")),
+                name="orders_line_refunded_lte_quantity",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -138,6 +146,10 @@ class OrderLine(models.Model):
     @property
     def quantity_to_ship(self) -> int:
         return self.quantity - self.shipped_quantity
+
+    @property
+    def quantity_to_refund(self) -> int:
+        return self.quantity - self.refunded_quantity
 
 
 class Shipment(PublicModel):

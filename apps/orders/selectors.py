@@ -7,6 +7,7 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Prefetch,
     Q,
@@ -28,10 +29,20 @@ from apps.orders.models import (
     Shipment,
     ShipmentLine,
 )
+from apps.payments.models import CAPTURED, Payment, Refund, RefundLine
 from apps.users.models import User
 
 NEWEST_FIRST = KeysetOrder("created_at", descending=True, key_type="datetime")
+MONEY: "DecimalField[Any, Any]" = DecimalField(max_digits=14, decimal_places=2)
 SPENT = SOLD_STATUSES
+
+
+def refunded_money() -> Any:
+    """Return an expression of an order: the money refunded of its captured payment (or 0)."""
+    refunded = Payment.objects.filter(order=OuterRef("pk"), status__in=CAPTURED).values(
+        "refunded_amount"
+    )[:1]
+    return Coalesce(Subquery(refunded), Value(0), output_field=MONEY)
 
 
 def _with_item_count(orders: Any) -> Any:
@@ -61,17 +72,26 @@ def _detail(orders: Any) -> Any:
     parcels = Shipment.objects.prefetch_related(
         Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))
     )
-    return orders.prefetch_related("lines", Prefetch("shipments", queryset=parcels), "events")
+    refunds = Refund.objects.prefetch_related(
+        Prefetch("lines", queryset=RefundLine.objects.select_related("order_line"))
+    )
+    return orders.prefetch_related(
+        "lines",
+        Prefetch("shipments", queryset=parcels),
+        Prefetch("refunds", queryset=refunds),
+        "events",
+    )
 
 
 def with_related(order: Order, *, lines: list[OrderLine], events: list[OrderEvent]) -> Order:
     """Return `order` with its lines and events in hand, as `_detail` loads them, no query.
 
     For an order just written: what was inserted is what a re-read would find (and it has
-    no shipments yet).
+    no shipments or refunds yet).
     """
     remember_related(order, "lines", lines)
     remember_related(order, "shipments", [])
+    remember_related(order, "refunds", [])
     remember_related(order, "events", events)
     return order
 
@@ -105,15 +125,19 @@ def find_guest_order(*, number: str, email: str) -> Order:
 
 
 def order_stats(*, user: User) -> dict[str, Any]:
-    """Return the user's order count, total spent and count per status, in one query."""
-    money: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
+    """Return the user's order count, total spent (less refunds) and count per status, in
+    one query."""
     counts = {status: Count("pk", filter=Q(status=status)) for status in OrderStatus.values}
-    row = Order.objects.filter(user=user).aggregate(
-        order_count=Count("pk"),
-        total_spent=Coalesce(
-            Sum("total", filter=Q(status__in=SPENT)), Value(0), output_field=money
-        ),
-        **counts,
+    row = (
+        Order.objects.filter(user=user)
+        .annotate(kept=F("total") - refunded_money())
+        .aggregate(
+            order_count=Count("pk"),
+            total_spent=Coalesce(
+                Sum("kept", filter=Q(status__in=SPENT)), Value(0), output_field=MONEY
+            ),
+            **counts,
+        )
     )
     return {
         "order_count": row["order_count"],

@@ -13,6 +13,7 @@ from apps.orders.models import (
     Shipment,
     ShipmentLine,
 )
+from apps.payments.models import Refund, RefundLine
 
 
 class ShippingAddressSerializer(serializers.Serializer[Any]):
@@ -41,7 +42,8 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
         model = OrderLine
         fields = [
             "id", "sku", "product_name", "variant_name", "options", "quantity",
-            "shipped_quantity", "unit_list_price", "discount_percent", "unit_price", "line_total",
+            "shipped_quantity", "refunded_quantity", "unit_list_price", "discount_percent",
+            "unit_price", "line_total",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -73,6 +75,29 @@ class ShipmentSerializer(serializers.ModelSerializer[Shipment]):
         read_only_fields = fields
 
 
+class RefundLineSerializer(serializers.ModelSerializer[RefundLine]):
+    line = serializers.IntegerField(source="order_line_id", read_only=True)
+    sku = serializers.CharField(source="order_line.sku", read_only=True)
+    product_name = serializers.CharField(source="order_line.product_name", read_only=True)
+
+    class Meta:
+        model = RefundLine
+        fields = ["line", "sku", "product_name", "quantity", "amount"]
+        read_only_fields = fields
+
+
+class OrderRefundSerializer(serializers.ModelSerializer[Refund]):
+    """Money given back: for which items (and how many), for shipping, or a free amount."""
+
+    items = RefundLineSerializer(source="lines", many=True, read_only=True)
+    refunded_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Refund
+        fields = ["id", "amount", "shipping_amount", "reason", "items", "refunded_at"]
+        read_only_fields = fields
+
+
 class OrderEventSerializer(serializers.ModelSerializer[OrderEvent]):
     class Meta:
         model = OrderEvent
@@ -96,6 +121,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
 
     lines = OrderLineSerializer(many=True, read_only=True)
     shipments = ShipmentSerializer(many=True, read_only=True)
+    refunds = OrderRefundSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
     shipping_address = serializers.SerializerMethodField()
 
@@ -105,7 +131,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "id", "number", "status", "email", "currency", "subtotal", "discount_total",
             "voucher_code", "voucher_discount", "shipping_method_name", "shipping_total",
             "tax_total", "total", "prices_include_tax", "tax_rate", "shipping_address", "lines",
-            "shipments", "events", "created_at", "updated_at",
+            "shipments", "refunds", "events", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -77,8 +77,18 @@ class Payment(PublicModel):
 
 
 class Refund(TimeStampedModel):
+    """Money given back from a payment: for some order lines, for shipping, or a free amount.
+
+    `amount` is the whole refund; `shipping_amount` the part of it for the shipping fee; the
+    refund's lines say which items (and how many) the rest was for.
+    """
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="refunds", null=True
+    )
     amount = money_field()
+    shipping_amount = money_field(default=0, db_default=0)
     reason = models.CharField(max_length=255, blank=True)
     provider_refund_id = models.CharField(max_length=128, blank=True)
     created_by = models.ForeignKey(
@@ -89,10 +99,39 @@ class Refund(TimeStampedModel):
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payments_refund_amount_gt_0"),
+            models.CheckConstraint(
+                condition=Q(shipping_amount__gte=0) & Q(shipping_amount__lte=models.F("amount")),
+                name="payments_refund_shipping_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"refund {self.amount} of {self.payment_id}"
+
+
+class RefundLine(models.Model):
+    """How many of one order line a refund gave money back for, and how much."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="refund_lines"
+    )
+    quantity = models.PositiveIntegerField()
+    amount = money_field()
+
+    class Meta:
+        ordering = ["order_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["refund", "order_line"], name="payments_refund_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="payments_refund_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
 
 
 class WebhookEvent(models.Model):

@@ -25,15 +25,42 @@ class SandboxPaySerializer(serializers.Serializer[Any]):
     card_number = serializers.CharField(max_length=23)
 
 
+class RefundItemSerializer(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text="The order line's `id`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+
+
 class RefundRequestSerializer(serializers.Serializer[Any]):
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        help_text="Leave out to refund everything that is left.",
+        help_text="A free amount. Leave it, `items` and `shipping` out to refund everything "
+        "that is left.",
+    )
+    items = RefundItemSerializer(  # type: ignore[call-arg]  # DRF 3.15 list max_length
+        many=True,
+        required=False,
+        allow_empty=False,
+        max_length=500,
+        help_text="Items to refund, each at what the customer paid for it.",
+    )
+    shipping = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="How much of the shipping fee to refund.",
     )
     reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if "amount" in data and ("items" in data or "shipping" in data):
+            raise serializers.ValidationError(
+                {"amount": ["Leave out the amount when naming items or shipping."]}
+            )
+        return data
 
 
 class WebhookAckSerializer(serializers.Serializer[Any]):

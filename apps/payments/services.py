@@ -6,16 +6,20 @@ before what it follows (a refund before the payment's success) is deferred and r
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
+from apps.cart.pricing import paid_for_units, shipping_charged
 from apps.core import metrics
 from apps.core.errors import InvalidTransition
+from apps.orders import line_counts
 from apps.orders.models import SOLD_STATUSES, Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
 from apps.payments.errors import AlreadyPaid, InvalidRefund, OrderNotPayable
@@ -26,6 +30,7 @@ from apps.payments.models import (
     Payment,
     PaymentStatus,
     Refund,
+    RefundLine,
     WebhookEvent,
 )
 from apps.users.models import User
@@ -191,6 +196,14 @@ def _refunded(payment: Payment, *, total_refunded: Decimal) -> tuple[str, str]:
         return Outcome.FAILED, "Refund for a payment that was never captured."
     if total_refunded <= payment.refunded_amount:
         return Outcome.IGNORED, "Refund already recorded."
+    # A refund made at the provider (its dashboard, say): recorded like one of ours, so
+    # reports, credit notes and the order page know of the money.
+    Refund.objects.create(
+        payment=payment,
+        order=payment.order,
+        amount=min(total_refunded, payment.amount) - payment.refunded_amount,
+        reason=f"Refunded at {payment.provider}.",
+    )
     _record_refund_total(payment, total_refunded)
     return Outcome.APPLIED, f"Refunded {total_refunded} in all."
 
@@ -219,17 +232,40 @@ def retry_deferred_events() -> int:
 # --- Refunds --------------------------------------------------------------------------------
 
 
-def refund_payment(
-    *, order: Order, amount: Decimal | None, reason: str, actor: User | None
-) -> Refund:
-    """Refund part (or, without `amount`, the rest) of an order's captured payment.
+@dataclass(frozen=True)
+class RefundItem:
+    """Refund `quantity` units of the order line `line_id`, at what was paid for them."""
 
-    The order becomes `refunded` once everything is refunded.
+    line_id: int
+    quantity: int
+
+
+def refund_payment(
+    *,
+    order: Order,
+    amount: Decimal | None = None,
+    items: Sequence[RefundItem] = (),
+    shipping: Decimal = Decimal(0),
+    reason: str,
+    actor: User | None,
+) -> Refund:
+    """Refund part (or, with nothing named, the rest) of an order's captured payment.
+
+    Name what the money is for — `items` (each at what the customer paid for it: its share of
+    the voucher taken off, tax on top added back) and `shipping` (up to the fee charged) —
+    or a free `amount`; not both. The order becomes `refunded` once everything is refunded.
 
     Raises:
-        InvalidRefund: nothing captured, a non-positive amount, or more than is left.
+        InvalidRefund: nothing captured; a non-positive amount or more than is left; items of
+            another order or refunded already; more shipping than was charged; both an amount
+            and items or shipping.
         GatewayError: the provider refused.
     """
+    if amount is not None and (items or shipping):
+        raise InvalidRefund(
+            "Refund either a free amount or items and shipping, not both.",
+            errors={"amount": ["Leave out the amount when naming items or shipping."]},
+        )
     with transaction.atomic():
         payment = (
             Payment.objects.select_for_update()
@@ -242,12 +278,20 @@ def refund_payment(
         left = payment.amount - payment.refunded_amount
         if left <= 0:
             raise InvalidRefund(f"Order {order.number} is already refunded in full.")
+        order = payment.order
+        refund_lines = _refund_lines(order, items)
+        shipping = _refundable_shipping(payment, shipping)
+        if items or shipping:
+            amount = sum((line.amount for line in refund_lines), shipping)
+            # Rounding of shares can reach a cent past what is left; never more than that.
+            amount = min(amount, left)
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
             raise InvalidRefund(
                 f"A refund is more than 0 and at most {left} {payment.currency}.",
                 errors={"amount": [f"At most {left}."]},
             )
+        _count_refunded_units(order, refund_lines)
         result = get_gateway(payment.provider).refund(
             provider_id=payment.provider_id,
             amount=amount,
@@ -258,13 +302,96 @@ def refund_payment(
         )
         refund = Refund.objects.create(
             payment=payment,
+            order=order,
             amount=amount,
+            shipping_amount=shipping,
             reason=reason,
             provider_refund_id=result.provider_refund_id,
             created_by=actor,
         )
+        for line in refund_lines:
+            line.refund = refund
+        RefundLine.objects.bulk_create(refund_lines)
         _record_refund_total(payment, payment.refunded_amount + amount)
     return refund
+
+
+def _refund_lines(order: Order, items: Sequence[RefundItem]) -> list[RefundLine]:
+    """Return the refund's lines (unsaved), each at what was paid for its units.
+
+    Raises:
+        InvalidRefund: a line of another order, a quantity below 1, or more than is left to
+            refund of a line.
+    """
+    if not items:
+        return []
+    lines = {line.pk: line for line in order.lines.all()}
+    wanted = line_counts.add_up(
+        lines,
+        ((item.line_id, item.quantity) for item in items),
+        error=InvalidRefund,
+        field="items",
+        verb="refund",
+    )
+    if over := line_counts.over_limit(lines, wanted, left="quantity_to_refund", verb="refund"):
+        raise InvalidRefund(
+            "A refund cannot cover more items than were bought.", errors={"items": over}
+        )
+    goods_total = order.subtotal - order.discount_total
+    return [
+        RefundLine(
+            order_line=lines[pk],
+            quantity=quantity,
+            amount=paid_for_units(
+                unit_price=lines[pk].unit_price,
+                quantity=quantity,
+                goods_total=goods_total,
+                voucher_discount=order.voucher_discount,
+                tax_rate=order.tax_rate,
+                prices_include_tax=order.prices_include_tax,
+                currency=order.currency,
+            ),
+        )
+        for pk, quantity in wanted.items()
+    ]
+
+
+def _refundable_shipping(payment: Payment, shipping: Decimal) -> Decimal:
+    """Return `shipping` if that much of the fee is left to refund (the payment is locked).
+
+    Raises:
+        InvalidRefund: a negative amount, or more than the fee charged less what was refunded.
+    """
+    if not shipping:
+        return Decimal(0)
+    order = payment.order
+    charged = shipping_charged(
+        shipping_total=order.shipping_total,
+        tax_rate=order.tax_rate,
+        prices_include_tax=order.prices_include_tax,
+        currency=order.currency,
+    )
+    refunded = payment.refunds.aggregate(total=Sum("shipping_amount"))["total"] or Decimal(0)
+    if shipping < 0 or shipping > charged - refunded:
+        raise InvalidRefund(
+            f"At most {charged - refunded} {order.currency} of the shipping fee is left to refund.",
+            errors={"shipping": [f"At most {charged - refunded}."]},
+        )
+    return shipping
+
+
+def _count_refunded_units(order: Order, lines: Sequence[RefundLine]) -> None:
+    """Raise each line's refunded count in one UPDATE, only where enough is left.
+
+    The payment lock serializes refunds of an order; the condition and the constraint hold
+    the counts even so.
+
+    Raises:
+        InvalidRefund: a line was refunded meanwhile.
+    """
+    counts = {line.order_line_id: line.quantity for line in lines}
+    if counts and not line_counts.raise_counts(order, counts, counter="refunded_quantity"):
+        raise InvalidRefund("A refund cannot cover more items than were bought.")
 
 
 # --- Reconciliation -------------------------------------------------------------------------

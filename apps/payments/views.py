@@ -1,6 +1,7 @@
 """HTTP endpoints: pay an order, receive provider webhooks, the sandbox pay step, refunds."""
 
 import logging
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -97,20 +98,43 @@ class SandboxPayView(APIView):
 
 
 class StaffRefundView(APIView):
+    """Refund items, shipping or a free amount of an order's payment, through its provider."""
+
     permission_classes = [staff_may(POST=["orders.view_order", "payments.refund_payment"])]
 
     @extend_schema(
-        request=RefundRequestSerializer, responses=OrderSerializer, tags=["orders staff"]
+        parameters=[IDEMPOTENCY_KEY],
+        request=RefundRequestSerializer,
+        responses=OrderSerializer,
+        tags=["orders staff"],
     )
     def post(self, request: Request, order_id: UUID) -> Response:
         serializer = RefundRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
         order = order_selectors.staff_get_order(order_id=order_id)
         actor: User = request.user  # type: ignore[assignment]
-        services.refund_payment(
-            order=order,
-            amount=serializer.validated_data.get("amount"),
-            reason=serializer.validated_data["reason"],
-            actor=actor,
+
+        def refund() -> tuple[int, dict[str, Any]]:
+            services.refund_payment(
+                order=order,
+                amount=data.get("amount"),
+                items=[
+                    services.RefundItem(line_id=item["line"], quantity=item["quantity"])
+                    for item in data.get("items", [])
+                ],
+                shipping=data.get("shipping") or Decimal(0),
+                reason=data["reason"],
+                actor=actor,
+            )
+            body = OrderSerializer(order_selectors.staff_get_order(order_id=order_id)).data
+            return status.HTTP_200_OK, dict(body)
+
+        # The key is claimed before the provider is called: a retry never refunds twice.
+        code, body = run_idempotent(
+            scope=f"refund:{actor.pk}:{order.pk}",
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            action=refund,
         )
-        return Response(OrderSerializer(order_selectors.staff_get_order(order_id=order_id)).data)
+        return Response(body, status=code)

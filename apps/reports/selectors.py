@@ -2,8 +2,9 @@
 
 Every figure is by the order's `created_at` day in UTC (the day the order was placed, not the
 day its payment arrived), over an inclusive range of days `start`..`end`. Revenue and units
-count orders that are paid or fulfilled; refunded orders count as refunds, never as revenue;
-pending and cancelled orders count nowhere.
+count orders that are paid or (partly) shipped, less what was refunded of them (money and
+units); wholly refunded orders count as refunds, never as revenue; pending and cancelled
+orders count nowhere.
 """
 
 from datetime import UTC, date, datetime, time, timedelta
@@ -45,6 +46,7 @@ from apps.orders.models import (
     OrderLine,
     OrderStatus,
 )
+from apps.orders.selectors import refunded_money
 
 Interval = Literal["day", "week", "month"]
 INTERVALS: tuple[Interval, ...] = ("day", "week", "month")
@@ -139,19 +141,26 @@ def sales_by_period(*, start: date, end: date, interval: Interval) -> list[Sales
 
     One query. Orders are grouped by their `created_at` truncated in UTC; only orders placed
     between `start` and `end` (inclusive, UTC days) count, so the first and last week or month
-    may be partial. `orders` and `revenue` are paid and fulfilled orders (their totals);
-    `refunds` is the total of orders in the period that are now refunded. Every period of the
-    range is present: those without orders with zeros.
+    may be partial. `orders` and `revenue` are paid and (partly) shipped orders (their
+    totals less what was refunded of them); `refunds` is the money refunded of orders placed
+    in the period: part of a sold order's total, or all of a refunded order's. Every period of
+    the range is present: those without orders with zeros.
     """
     trunc = _TRUNC[interval]("created_at", tzinfo=UTC)
     rows = (
         Order.objects.filter(_placed_between(start, end), status__in=(*SOLD, OrderStatus.REFUNDED))
-        .annotate(period=trunc)
+        .annotate(period=trunc, refunded_money=refunded_money())
         .values("period")
         .annotate(
             orders=Count("pk", filter=Q(status__in=SOLD)),
-            revenue=Sum("total", filter=Q(status__in=SOLD)),
-            refunds=Sum("total", filter=Q(status=OrderStatus.REFUNDED)),
+            revenue=Sum(F("total") - F("refunded_money"), filter=Q(status__in=SOLD)),
+            refunded=Sum(
+                Case(
+                    When(status=OrderStatus.REFUNDED, then=F("total")),
+                    default=F("refunded_money"),
+                    output_field=_MONEY,
+                )
+            ),
         )
         .order_by("period")
     )
@@ -167,7 +176,7 @@ def sales_by_period(*, start: date, end: date, interval: Interval) -> list[Sales
                 "orders": orders,
                 "revenue": revenue,
                 "average_order_value": average(revenue, orders),
-                "refunds": _money(row["refunds"]) if row else _ZERO,
+                "refunds": _money(row["refunded"]) if row else _ZERO,
             }
         )
     return result
@@ -190,23 +199,29 @@ def sales_totals(rows: list[SalesRow]) -> dict[str, Any]:
 
 
 def _sold_lines(start: date, end: date) -> "QuerySet[OrderLine]":
+    """Return the lines of orders sold in the period, with the units kept (not refunded)."""
     since, until = _bounds(start, end)
     return OrderLine.objects.filter(
         order__status__in=SOLD, order__created_at__gte=since, order__created_at__lt=until
-    )
+    ).annotate(kept=F("quantity") - F("refunded_quantity"))
+
+
+# Units and revenue of the lines of `_sold_lines`: what was sold and not refunded.
+_KEPT_UNITS = Sum("kept")
+_KEPT_REVENUE = Sum(F("unit_price") * F("kept"), output_field=_MONEY)
 
 
 def top_products(*, start: date, end: date, limit: int) -> list[ProductRow]:
     """Return the best-selling products by revenue, then units, in one query.
 
     Revenue is the lines' totals (unit price after catalog discounts, before vouchers, without
-    shipping). Lines are grouped by product and the name they were sold under; a product since
-    deleted is listed with `product_id` None.
+    shipping), for the units not refunded. Lines are grouped by product and the name they were
+    sold under; a product since deleted is listed with `product_id` None.
     """
     rows = (
         _sold_lines(start, end)
         .values("product_id", "product_name")
-        .annotate(units=Sum("quantity"), revenue=Sum("line_total"))
+        .annotate(units=_KEPT_UNITS, revenue=_KEPT_REVENUE)
         .order_by("-revenue", "-units", "product_name")[:limit]
     )
     return [
@@ -229,7 +244,7 @@ def top_categories(*, start: date, end: date, limit: int) -> list[CategoryRow]:
         _sold_lines(start, end)
         .filter(product__isnull=False)
         .values(category_id=F("product__category_id"), category_name=F("product__category__name"))
-        .annotate(units=Sum("quantity"), revenue=Sum("line_total"))
+        .annotate(units=_KEPT_UNITS, revenue=_KEPT_REVENUE)
         .order_by("-revenue", "-units", "category_name")[:limit]
     )
     return [
@@ -293,7 +308,9 @@ def customer_tiers() -> dict[str, int]:
     """
     per_customer = (
         _customers()
-        .annotate(spent=Coalesce(Sum("total"), Value(_ZERO), output_field=_MONEY))
+        .annotate(
+            spent=Coalesce(Sum(F("total") - refunded_money()), Value(_ZERO), output_field=_MONEY)
+        )
         .annotate(
             tier=Case(
                 When(spent__lt=SILVER_FROM, then=Value("bronze")),

@@ -181,7 +181,7 @@ def test_customer_checks_out_and_follows_the_two_parcels_staff_ship(
     page.get_by_role("link", name=order.number).click()
     expect(page.locator("#order-status")).to_contain_text("Partially shipped")
     parcel = page.locator("#shipment-1")
-    expect(parcel).to_contain_text("2 × Decaf")
+    expect(parcel).to_contain_text("2 \u00d7 Decaf")
     expect(parcel).to_contain_text("AB123456789GB")
     expect(parcel.get_by_role("link", name="Track parcel 1 at Royal Mail")).to_have_attribute(
         "href", "https://www.royalmail.com/track-your-item#/tracking-results/AB123456789GB"

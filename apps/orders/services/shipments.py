@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 
 from apps.core.errors import InvalidTransition
-from apps.orders import tasks
+from apps.orders import line_counts, tasks
 from apps.orders.carriers import canonical_carrier, tracking_url_for
 from apps.orders.errors import NothingToShip, ShipmentExceedsOrder, ShipmentInvalid
 from apps.orders.models import (
@@ -118,36 +117,20 @@ def _wanted_quantities(
 ) -> dict[int, int]:
     """Return line id → quantity to ship, in line order, checked against what is left."""
     if items is None:
-        wanted = {pk: line.quantity_to_ship for pk, line in lines.items()}
+        wanted = {pk: line.quantity_to_ship for pk, line in sorted(lines.items())}
     else:
-        wanted = {}
-        for item in items:
-            if item.line_id not in lines:
-                raise ShipmentInvalid(
-                    f"The order has no line {item.line_id}.",
-                    errors={"lines": [f"No line {item.line_id} in this order."]},
-                )
-            if item.quantity < 1:
-                raise ShipmentInvalid(
-                    "Each line ships a quantity of at least 1.",
-                    errors={"lines": [f"Line {item.line_id}: ship at least 1."]},
-                )
-            wanted[item.line_id] = wanted.get(item.line_id, 0) + item.quantity
-    over = {
-        pk: quantity for pk, quantity in wanted.items() if quantity > lines[pk].quantity_to_ship
-    }
-    if over:
-        raise ShipmentExceedsOrder(
-            "A shipment cannot carry more than is left to ship.",
-            errors={
-                "lines": [
-                    f"Line {pk} ({lines[pk].sku}): {lines[pk].quantity_to_ship} left to ship, "
-                    f"not {quantity}."
-                    for pk, quantity in over.items()
-                ]
-            },
+        wanted = line_counts.add_up(
+            lines,
+            ((item.line_id, item.quantity) for item in items),
+            error=ShipmentInvalid,
+            field="lines",
+            verb="ship",
         )
-    wanted = {pk: quantity for pk, quantity in sorted(wanted.items()) if quantity > 0}
+    if over := line_counts.over_limit(lines, wanted, left="quantity_to_ship", verb="ship"):
+        raise ShipmentExceedsOrder(
+            "A shipment cannot carry more than is left to ship.", errors={"lines": over}
+        )
+    wanted = {pk: quantity for pk, quantity in wanted.items() if quantity > 0}
     if not wanted:
         raise NothingToShip(
             "Nothing is left to ship." if items is None else "The shipment carries no items."
@@ -161,18 +144,7 @@ def _ship_lines(order: Order, wanted: dict[int, int]) -> None:
     The condition and the constraint guard the lines even from a writer that skipped the
     order lock; then fewer rows change than were asked, and nothing is written.
     """
-    enough_left = Q()
-    raise_by = []
-    for line_id, quantity in wanted.items():
-        count = Value(quantity, output_field=PositiveIntegerField())
-        enough_left |= Q(pk=line_id, shipped_quantity__lte=F("quantity") - count)
-        raise_by.append(When(pk=line_id, then=F("shipped_quantity") + count))
-    updated = OrderLine.objects.filter(enough_left, order=order).update(
-        shipped_quantity=Case(
-            *raise_by, default=F("shipped_quantity"), output_field=PositiveIntegerField()
-        )
-    )
-    if updated != len(wanted):
+    if not line_counts.raise_counts(order, wanted, counter="shipped_quantity"):
         raise ShipmentExceedsOrder("A shipment cannot carry more than is left to ship.")
 
 

@@ -185,6 +185,7 @@ def test_the_detail_shows_lines_and_history(auth_client, user):
             "options": {"size": "L"},
             "quantity": 2,
             "shipped_quantity": 0,
+            "refunded_quantity": 0,
             "unit_list_price": "25.00",
             "discount_percent": "10.00",
             "unit_price": "22.50",
@@ -198,6 +199,7 @@ def test_the_detail_shows_lines_and_history(auth_client, user):
             "options": {},
             "quantity": 1,
             "shipped_quantity": 0,
+            "refunded_quantity": 0,
             "unit_list_price": "9.99",
             "discount_percent": "0.00",
             "unit_price": "9.99",
@@ -207,7 +209,7 @@ def test_the_detail_shows_lines_and_history(auth_client, user):
     history = [(e["from_status"], e["to_status"], e["note"]) for e in body["events"]]
     assert history == [("", PENDING, "Placed."), (PENDING, PAID, "Payment captured.")]
     assert body["shipping_address"]["country"] == "GB"
-    assert body["shipments"] == []
+    assert (body["shipments"], body["refunds"]) == ([], [])
 
 
 def test_another_customers_order_is_not_found_like_an_unknown_one(auth_client):

@@ -45,7 +45,7 @@ def test_list_orders_of_one_status(user):
 
 
 @pytest.mark.parametrize("parcels", [1, 3])
-def test_get_order_loads_lines_shipments_and_events_in_five_queries(
+def test_get_order_loads_lines_shipments_refunds_and_events_in_seven_queries(
     user, django_assert_num_queries, parcels
 ):
     order = OrderFactory.create(user=user)
@@ -58,8 +58,9 @@ def test_get_order_loads_lines_shipments_and_events_in_five_queries(
             actor=None,
         )
 
-    # The order, its lines, shipments, what they carry (with its lines), events.
-    with django_assert_num_queries(5):
+    # The order, its lines, shipments, what they carry (with its lines), refunds, what they
+    # were for (with its lines), events.
+    with django_assert_num_queries(7):
         found = selectors.get_order(user=user, order_id=order.pk)
         assert (len(found.lines.all()), len(found.events.all())) == (3, 1 + parcels)
         shipments = found.shipments.all()

@@ -7,6 +7,7 @@ import pytest
 
 from apps.catalog.tests.factories import CategoryFactory, ProductFactory
 from apps.orders.models import OrderStatus
+from apps.payments.models import Payment, PaymentStatus
 from apps.reports import selectors
 from apps.reports.tests.helpers import at, order
 from apps.users.tests.factories import UserFactory
@@ -248,3 +249,51 @@ def test_customer_tiers_is_one_query(count, django_assert_num_queries):
         tiers = selectors.customer_tiers()
 
     assert tiers == {"bronze": count, "silver": 0, "gold": 0}
+
+
+def _captured(placed, amount: str, refunded: str) -> None:
+    """A captured payment of the order, `refunded` of it given back."""
+    Payment.objects.create(
+        order=placed, provider="sandbox", provider_id=f"pi_{placed.pk}",
+        amount=Decimal(amount), currency=placed.currency, refunded_amount=Decimal(refunded),
+        status=PaymentStatus.PARTIALLY_REFUNDED if Decimal(refunded) else PaymentStatus.SUCCEEDED,
+    )  # fmt: skip
+
+
+def test_partial_refunds_come_off_revenue_and_count_as_refunds():
+    kept_in_part = order(at(D), "100.00", status=OrderStatus.PARTIALLY_FULFILLED)
+    _captured(kept_in_part, "100.00", refunded="30.00")
+    kept = order(at(D), "50.00", status=OrderStatus.FULFILLED)
+    _captured(kept, "50.00", refunded="0.00")
+    refunded = order(at(D), "20.00", status=OrderStatus.REFUNDED)
+    _captured(refunded, "20.00", refunded="20.00")
+
+    [row] = selectors.sales_by_period(start=D, end=D, interval="day")
+
+    assert (row["orders"], row["revenue"], row["refunds"]) == (
+        2,
+        Decimal("120.00"),  # 100 - 30 + 50
+        Decimal("50.00"),  # 30 of one order, all 20 of another
+    )
+    assert row["average_order_value"] == Decimal("60.00")
+
+
+def test_refunded_units_do_not_count_as_sold():
+    lamp = ProductFactory.create()
+    placed = order(at(D), lines=[(lamp, 3, "10.00")])
+    placed.lines.update(refunded_quantity=1)
+
+    [row] = selectors.top_products(start=D, end=D, limit=10)
+
+    assert (row["units"], row["revenue"]) == (2, Decimal("20.00"))
+
+
+def test_a_customers_tier_counts_what_they_kept():
+    customer = UserFactory.create()
+    big = order(at(D), "600.00", user=customer)
+    _captured(big, "600.00", refunded="150.00")
+
+    tiers = selectors.customer_tiers()
+
+    assert tiers["silver"] == 1  # 450 spent once the refund is taken off, not gold
+    assert tiers["gold"] == 0

@@ -349,11 +349,12 @@ def test_the_order_page_lists_each_parcel_with_its_tracking_link() -> None:
 
     assert "Partially shipped" in page
     assert 'id="shipment-1"' in page
-    assert "1 × Globe" in page
+    assert "1 \u00d7 Globe" in page
     assert 'class="tracking-number">00340434<' in page
     assert 'href="https://www.dhl.com/global-en/home/tracking.html?tracking-id=00340434"' in page
     assert "Track parcel 1" in page
     assert "(1 shipped)" in page  # the globe line: 1 of 2 has gone out
+    assert 'id="order-refunds"' not in page  # nothing refunded yet
 
 
 def test_another_customers_order_is_404() -> None:
