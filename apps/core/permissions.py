@@ -21,9 +21,12 @@ _READ_ORDERS = (
     "orders.view_orderline",
     "orders.view_shipment",
     "orders.view_shipmentline",
+    "orders.view_returnrequest",
+    "orders.view_returnline",
     "orders.view_orderevent",
     "payments.view_payment",
     "payments.view_refund",
+    "payments.view_refundline",
     "users.view_user",
 )
 

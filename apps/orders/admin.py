@@ -37,13 +37,16 @@ from apps.orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    ReturnLine,
+    ReturnRequest,
     Shipment,
     ShipmentLine,
 )
 from apps.orders.services.lifecycle import cancel_order
+from apps.orders.services.returns import approve_return, receive_return, reject_return
 from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.payments.models import CAPTURED, Payment
-from apps.payments.services import refund_payment
+from apps.payments.services import refund_payment, refund_return
 from apps.users.models import User
 
 if TYPE_CHECKING:
@@ -245,6 +248,13 @@ class ShipmentInline(_ShipmentColumns, _ReadOnlyInline):
         return _shipments_with_items(super().get_queryset(request))
 
 
+class ReturnInline(_ReadOnlyInline):
+    model = ReturnRequest
+    fields = ("number", "status", "reason", "comment", "restocked", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+
+
 class PaymentInline(_ReadOnlyInline):
     model = Payment
     fields = (
@@ -338,7 +348,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     search_fields = ("number", "email", "lines__sku")
     search_help_text = "Order number, customer e-mail or the SKU of a line."
     list_per_page = 50
-    inlines = (OrderLineInline, ShipmentInline, PaymentInline, OrderEventInline)
+    inlines = (OrderLineInline, ShipmentInline, ReturnInline, PaymentInline, OrderEventInline)
     actions = ("fulfil_orders", "cancel_orders", "refund_orders")
     fieldsets = (
         (None, {"fields": ("number", "status", "user", "email", "created_at", "updated_at")}),
@@ -751,3 +761,111 @@ class ShipmentAdmin(_ShipmentColumns, admin.ModelAdmin[Shipment]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Shipment | None = None) -> bool:
         return False
+
+
+class ReturnLineInline(_ReadOnlyInline):
+    model = ReturnLine
+    fk_name = "return_request"
+    fields = ("order_line", "quantity")
+    readonly_fields = fields
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(admin.ModelAdmin[ReturnRequest]):
+    """Returns (RMAs) customers asked for; staff approve, reject, receive and refund them."""
+
+    list_display = ("__str__", "order", "status", "reason", "restocked", "created_at")
+    list_filter = ("status", "reason", "created_at")
+    search_fields = ("order__number", "order__email")
+    search_help_text = "Order number or customer e-mail."
+    list_select_related = ("order",)
+    inlines = (ReturnLineInline,)
+    readonly_fields = (
+        "order", "number", "status", "reason", "comment", "staff_note", "restocked",
+        "requested_by", "created_at", "updated_at",
+    )  # fmt: skip
+    fields = readonly_fields
+    actions = (
+        "approve_returns", "reject_returns", "receive_and_restock", "receive_without_restock",
+        "refund_returns",
+    )  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ReturnRequest | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ReturnRequest | None = None) -> bool:
+        return False
+
+    def has_fulfil_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(FULFIL_PERMISSION)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REFUND_PERMISSION)
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[ReturnRequest],
+        step: Callable[[ReturnRequest], object],
+        done: str,
+    ) -> None:
+        """Apply `step` to each return; report each refusal, then what succeeded."""
+        succeeded = []
+        for item in queryset.select_related("order").order_by("created_at"):
+            name = f"{item.order.number} {item.label}"
+            try:
+                step(item)
+            except DomainError as exc:
+                self.message_user(request, f"{name}: {exc.detail}", messages.ERROR)
+                continue
+            succeeded.append(name)
+        if succeeded:
+            self.message_user(
+                request, f"{done} {len(succeeded)}: {', '.join(succeeded)}.", messages.SUCCESS
+            )
+
+    @admin.action(description="Approve selected returns", permissions=["fulfil"])
+    def approve_returns(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = _actor(request)
+        self._each(
+            request, queryset, lambda item: approve_return(request=item, actor=actor), "Approved"
+        )
+
+    @admin.action(description="Reject selected returns", permissions=["fulfil"])
+    def reject_returns(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = _actor(request)
+        self._each(
+            request, queryset, lambda item: reject_return(request=item, actor=actor), "Rejected"
+        )
+
+    @admin.action(description="Received: put the items back into stock", permissions=["fulfil"])
+    def receive_and_restock(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = _actor(request)
+        self._each(
+            request,
+            queryset,
+            lambda item: receive_return(request=item, restock=True, actor=actor),
+            "Received and restocked",
+        )
+
+    @admin.action(description="Received: do not restock (damaged)", permissions=["fulfil"])
+    def receive_without_restock(
+        self, request: HttpRequest, queryset: QuerySet[ReturnRequest]
+    ) -> None:
+        actor = _actor(request)
+        self._each(
+            request,
+            queryset,
+            lambda item: receive_return(request=item, restock=False, actor=actor),
+            "Received",
+        )
+
+    @admin.action(description="Refund the items of selected returns", permissions=["refund"])
+    def refund_returns(self, request: HttpRequest, queryset: QuerySet[ReturnRequest]) -> None:
+        actor = _actor(request)
+        self._each(
+            request, queryset, lambda item: refund_return(request=item, actor=actor), "Refunded"
+        )

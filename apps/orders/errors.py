@@ -32,3 +32,17 @@ class ShipmentExceedsOrder(Conflict):
 class NothingToShip(Conflict):
     code = "nothing_to_ship"
     title = "Nothing is left to ship"
+
+
+class ReturnInvalid(DomainError):
+    """A return names a line the order does not have, or a quantity that is not positive."""
+
+    code = "return_invalid"
+    title = "The return is not valid"
+
+
+class ReturnNotAllowed(Conflict):
+    """The items cannot be returned: not shipped, returned already, or the window has closed."""
+
+    code = "return_not_allowed"
+    title = "These items cannot be returned"

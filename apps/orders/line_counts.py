@@ -1,8 +1,9 @@
-"""Counts kept on order lines (how many shipped, how many refunded), read and raised safely.
+"""Counts kept on order lines (how many shipped, refunded, returned), checked and raised safely.
 
-A parcel or a refund names lines and quantities; `add_up` checks and totals them per line, and
-`raise_counts` adds them to a line counter in one conditional UPDATE that never takes a line
-past its ordered quantity (a check constraint backs each counter).
+A parcel, a refund or a return names lines and quantities; `add_up` checks and totals them
+per line, and `raise_counts` adds them to a line counter in one conditional UPDATE that never
+takes a line past its limit (the ordered quantity; for returns, the shipped one); a check
+constraint backs each counter.
 """
 
 from collections.abc import Iterable, Mapping
@@ -54,14 +55,17 @@ def over_limit(
     ]
 
 
-def raise_counts(order: Order, counts: Mapping[int, int], *, counter: str) -> bool:
+def raise_counts(
+    order: Order, counts: Mapping[int, int], *, counter: str, limit: str = "quantity"
+) -> bool:
     """Add `counts` (line id → quantity) to each line's `counter` where that leaves it at most
-    the line's quantity; return whether every line was raised (else none should be kept)."""
+    the line's `limit` field; return whether every line was raised (else none should be kept).
+    """
     enough_left = Q()
     raise_by = []
     for line_id, quantity in counts.items():
         amount = Value(quantity, output_field=PositiveIntegerField())
-        enough_left |= Q(pk=line_id, **{f"{counter}__lte": F("quantity") - amount})
+        enough_left |= Q(pk=line_id, **{f"{counter}__lte": F(limit) - amount})
         raise_by.append(When(pk=line_id, then=F(counter) + amount))
     updated = OrderLine.objects.filter(enough_left, order=order).update(
         **{counter: Case(*raise_by, default=F(counter), output_field=PositiveIntegerField())}

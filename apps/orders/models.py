@@ -115,6 +115,11 @@ class OrderLine(models.Model):
     refunded_quantity = models.PositiveIntegerField(
         default=0, db_default=0, help_text="How many of the quantity were refunded."
     )
+    returned_quantity = models.PositiveIntegerField(
+        default=0,
+        db_default=0,
+        help_text="How many of the shipped quantity returns (not rejected) take back.",
+    )
     unit_list_price = money_field()
     discount_percent = models.DecimalField(max_digits=5, decimal_places=2)
     unit_price = money_field(help_text="After the catalog discount.")
@@ -138,6 +143,11 @@ class OrderLine(models.Model):
                 condition=Q(refunded_quantity__lte=F("quantity")),
                 name="orders_line_refunded_lte_quantity",
             ),
+            # Only what was shipped can come back.
+            models.CheckConstraint(
+                condition=Q(returned_quantity__lte=F("shipped_quantity")),
+                name="orders_line_returned_lte_shipped",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,6 +160,10 @@ class OrderLine(models.Model):
     @property
     def quantity_to_refund(self) -> int:
         return self.quantity - self.refunded_quantity
+
+    @property
+    def quantity_returnable(self) -> int:
+        return self.shipped_quantity - self.returned_quantity
 
 
 class Shipment(PublicModel):
@@ -197,6 +211,94 @@ class ShipmentLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="orders_shipment_line_quantity_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of line {self.order_line_id}"
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    APPROVED = "approved", "Approved: send it back"
+    REJECTED = "rejected", "Rejected"
+    RECEIVED = "received", "Received"
+    REFUNDED = "refunded", "Refunded"
+
+
+# The return lifecycle, declared once.
+RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReturnStatus.REQUESTED: frozenset({ReturnStatus.APPROVED, ReturnStatus.REJECTED}),
+    ReturnStatus.APPROVED: frozenset({ReturnStatus.RECEIVED, ReturnStatus.REJECTED}),
+    ReturnStatus.RECEIVED: frozenset({ReturnStatus.REFUNDED}),
+    ReturnStatus.REJECTED: frozenset(),
+    ReturnStatus.REFUNDED: frozenset(),
+}
+
+
+class ReturnReason(models.TextChoices):
+    DAMAGED = "damaged", "Arrived damaged"
+    DEFECTIVE = "defective", "Does not work"
+    WRONG_ITEM = "wrong_item", "Not what I ordered"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    NO_LONGER_NEEDED = "no_longer_needed", "No longer needed"
+    OTHER = "other", "Another reason"
+
+
+class ReturnRequest(PublicModel):
+    """A customer's request to send shipped items back (an RMA), and what became of it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="returns")
+    number = models.PositiveSmallIntegerField(help_text="1 for the order's first return, …")
+    status = models.CharField(
+        max_length=16, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED
+    )
+    reason = models.CharField(max_length=24, choices=ReturnReason.choices)
+    comment = models.CharField(max_length=1000, blank=True)
+    staff_note = models.CharField(max_length=500, blank=True)
+    restocked = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["order", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "number"], name="orders_return_number_unique"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="orders_return_open_idx",
+                condition=Q(status__in=["requested", "approved", "received"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"return {self.number} of {self.order_id}"
+
+    @property
+    def label(self) -> str:
+        return f"R{self.number}"
+
+
+class ReturnLine(models.Model):
+    """How many of one order line a return sends back."""
+
+    return_request = models.ForeignKey(
+        ReturnRequest, on_delete=models.CASCADE, related_name="lines"
+    )
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="return_lines")
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["order_line_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["return_request", "order_line"], name="orders_return_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="orders_return_line_quantity_gt_0"
             ),
         ]
 

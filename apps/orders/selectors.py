@@ -26,6 +26,8 @@ from apps.orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    ReturnLine,
+    ReturnRequest,
     Shipment,
     ShipmentLine,
 )
@@ -75,10 +77,14 @@ def _detail(orders: Any) -> Any:
     refunds = Refund.objects.prefetch_related(
         Prefetch("lines", queryset=RefundLine.objects.select_related("order_line"))
     )
+    returns = ReturnRequest.objects.prefetch_related(
+        Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+    )
     return orders.prefetch_related(
         "lines",
         Prefetch("shipments", queryset=parcels),
         Prefetch("refunds", queryset=refunds),
+        Prefetch("returns", queryset=returns),
         "events",
     )
 
@@ -87,11 +93,12 @@ def with_related(order: Order, *, lines: list[OrderLine], events: list[OrderEven
     """Return `order` with its lines and events in hand, as `_detail` loads them, no query.
 
     For an order just written: what was inserted is what a re-read would find (and it has
-    no shipments or refunds yet).
+    no shipments, refunds or returns yet).
     """
     remember_related(order, "lines", lines)
     remember_related(order, "shipments", [])
     remember_related(order, "refunds", [])
+    remember_related(order, "returns", [])
     remember_related(order, "events", events)
     return order
 
@@ -180,3 +187,22 @@ def get_shipment(*, shipment_id: UUID) -> Shipment:
     if shipment is None:
         raise NotFound("No such shipment.")
     return shipment
+
+
+def staff_get_return(*, return_id: UUID) -> ReturnRequest:
+    """Return a return (RMA) with its order and what it takes back.
+
+    Raises:
+        NotFound: no such return.
+    """
+    request = (
+        ReturnRequest.objects.select_related("order")
+        .prefetch_related(
+            Prefetch("lines", queryset=ReturnLine.objects.select_related("order_line"))
+        )
+        .filter(pk=return_id)
+        .first()
+    )
+    if request is None:
+        raise NotFound("No such return.")
+    return request

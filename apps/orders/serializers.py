@@ -10,6 +10,9 @@ from apps.orders.models import (
     OrderEvent,
     OrderLine,
     OrderStatus,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
     Shipment,
     ShipmentLine,
 )
@@ -98,6 +101,32 @@ class OrderRefundSerializer(serializers.ModelSerializer[Refund]):
         read_only_fields = fields
 
 
+class ReturnLineSerializer(serializers.ModelSerializer[ReturnLine]):
+    line = serializers.IntegerField(source="order_line_id", read_only=True)
+    sku = serializers.CharField(source="order_line.sku", read_only=True)
+    product_name = serializers.CharField(source="order_line.product_name", read_only=True)
+
+    class Meta:
+        model = ReturnLine
+        fields = ["line", "sku", "product_name", "quantity"]
+        read_only_fields = fields
+
+
+class ReturnSerializer(serializers.ModelSerializer[ReturnRequest]):
+    """A return (RMA) of shipped items: why, what, and how far it has come."""
+
+    items = ReturnLineSerializer(source="lines", many=True, read_only=True)
+    requested_at = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = ReturnRequest
+        fields = [
+            "id", "number", "status", "reason", "comment", "staff_note", "restocked", "items",
+            "requested_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
 class OrderEventSerializer(serializers.ModelSerializer[OrderEvent]):
     class Meta:
         model = OrderEvent
@@ -122,6 +151,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
     lines = OrderLineSerializer(many=True, read_only=True)
     shipments = ShipmentSerializer(many=True, read_only=True)
     refunds = OrderRefundSerializer(many=True, read_only=True)
+    returns = ReturnSerializer(many=True, read_only=True)
     events = OrderEventSerializer(many=True, read_only=True)
     shipping_address = serializers.SerializerMethodField()
 
@@ -131,7 +161,7 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
             "id", "number", "status", "email", "currency", "subtotal", "discount_total",
             "voucher_code", "voucher_discount", "shipping_method_name", "shipping_total",
             "tax_total", "total", "prices_include_tax", "tax_rate", "shipping_address", "lines",
-            "shipments", "refunds", "events", "created_at", "updated_at",
+            "shipments", "refunds", "returns", "events", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -223,3 +253,24 @@ class CreateShipmentSerializer(serializers.Serializer[Any]):
         if value and not value.lower().startswith(("https://", "http://")):
             raise serializers.ValidationError("Enter an http or https URL.")
         return value
+
+
+class ReturnItemSerializer(serializers.Serializer[Any]):
+    line = serializers.IntegerField(help_text="The order line's `id`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=100_000)
+
+
+class CreateReturnSerializer(serializers.Serializer[Any]):
+    items = ReturnItemSerializer(  # type: ignore[call-arg]  # DRF 3.15 list max_length
+        many=True, allow_empty=False, max_length=500
+    )
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    comment = serializers.CharField(max_length=1000, required=False, default="", allow_blank=True)
+
+
+class ReturnDecisionSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class ReceiveReturnSerializer(ReturnDecisionSerializer):
+    restock = serializers.BooleanField(help_text="Put the items back on sale.")

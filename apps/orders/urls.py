@@ -13,6 +13,11 @@ urlpatterns = [
     path("orders/lookup/", views.GuestOrderLookupView.as_view(), name="order-lookup"),
     path("orders/<uuid:order_id>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<uuid:order_id>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path(
+        "orders/<uuid:order_id>/returns/",
+        views.OrderReturnCreateView.as_view(),
+        name="order-returns",
+    ),
     path("staff/orders/", views.StaffOrderListView.as_view(), name="staff-order-list"),
     path(
         "staff/orders/<uuid:order_id>/",
@@ -28,5 +33,14 @@ urlpatterns = [
         "staff/orders/<uuid:order_id>/shipments/",
         views.StaffShipmentCreateView.as_view(),
         name="staff-order-shipments",
+    ),
+    *(
+        path(
+            f"staff/returns/<uuid:return_id>/{step}/",
+            views.StaffReturnStepView.as_view(),
+            {"step": step},
+            name=f"staff-return-{step}",
+        )
+        for step in ("approve", "reject", "receive")
     ),
 ]

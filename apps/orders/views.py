@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from apps.cart import services as cart_services
 from apps.cart.views import CART_TOKEN, cart_token, request_user
 from apps.core.api import validated
+from apps.core.errors import NotFound
 from apps.core.pagination import page_body
 from apps.core.permissions import CanTransitionOrder, staff_may
 from apps.core.throttling import SCOPED_THROTTLES
@@ -23,6 +24,7 @@ from apps.orders.idempotency import run_idempotent
 from apps.orders.models import Order, OrderStatus
 from apps.orders.serializers import (
     CheckoutSerializer,
+    CreateReturnSerializer,
     CreateShipmentSerializer,
     GuestLookupSerializer,
     OrderListQuerySerializer,
@@ -30,12 +32,22 @@ from apps.orders.serializers import (
     OrderSerializer,
     OrderStatsSerializer,
     OrderSummarySerializer,
+    ReceiveReturnSerializer,
+    ReturnDecisionSerializer,
+    ReturnSerializer,
     ShipmentSerializer,
     StaffOrderListQuerySerializer,
     TransitionSerializer,
 )
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.orders.services.lifecycle import cancel_order, transition_order
+from apps.orders.services.returns import (
+    ReturnItem,
+    approve_return,
+    receive_return,
+    reject_return,
+    request_return,
+)
 from apps.orders.services.shipments import ShipmentItem, create_shipment, fulfil_order
 from apps.users.models import User
 
@@ -248,3 +260,58 @@ class StaffShipmentCreateView(APIView):
             record_after=True,  # every effect of create_shipment is in its transaction
         )
         return Response(body, status=code)
+
+
+class OrderReturnCreateView(APIView):
+    """Ask to return shipped items of one of the caller's orders, within the return window."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=CreateReturnSerializer, responses={201: ReturnSerializer}, tags=["orders"]
+    )
+    def post(self, request: Request, order_id: UUID) -> Response:
+        data = validated(CreateReturnSerializer, request.data)
+        user: User = request.user  # type: ignore[assignment]
+        order = selectors.get_order(user=user, order_id=order_id)
+        created = request_return(
+            order=order,
+            items=[ReturnItem(line_id=i["line"], quantity=i["quantity"]) for i in data["items"]],
+            reason=data["reason"],
+            comment=data["comment"],
+            actor=user,
+        )
+        return Response(
+            ReturnSerializer(selectors.staff_get_return(return_id=created.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+def _return_with_lines(return_id: UUID) -> Any:
+    order = selectors.staff_get_return(return_id=return_id).order
+    return next(
+        r for r in selectors.staff_get_order(order_id=order.pk).returns.all() if r.pk == return_id
+    )
+
+
+class StaffReturnStepView(APIView):
+    """Move a return on: approve, reject or receive it (`step` in the URL)."""
+
+    permission_classes = [staff_may(POST=["orders.view_order", "orders.fulfil_order"])]
+
+    @extend_schema(
+        request=ReceiveReturnSerializer, responses=ReturnSerializer, tags=["orders staff"]
+    )
+    def post(self, request: Request, return_id: UUID, step: str) -> Response:
+        actor: User = request.user  # type: ignore[assignment]
+        found = selectors.staff_get_return(return_id=return_id)
+        if step == "receive":
+            data = validated(ReceiveReturnSerializer, request.data)
+            receive_return(request=found, restock=data["restock"], actor=actor, note=data["note"])
+        elif step in ("approve", "reject"):
+            data = validated(ReturnDecisionSerializer, request.data)
+            move = approve_return if step == "approve" else reject_return
+            move(request=found, actor=actor, note=data["note"])
+        else:  # the routes name no other step
+            raise NotFound(f"No return step {step}: approve, reject or receive.")
+        return Response(ReturnSerializer(selectors.staff_get_return(return_id=found.pk)).data)

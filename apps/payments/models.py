@@ -89,6 +89,14 @@ class Refund(TimeStampedModel):
     )
     amount = money_field()
     shipping_amount = money_field(default=0, db_default=0)
+    return_request = models.OneToOneField(
+        "orders.ReturnRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refund",
+        help_text="The return this refund gave the money back for.",
+    )
     reason = models.CharField(max_length=255, blank=True)
     provider_refund_id = models.CharField(max_length=128, blank=True)
     created_by = models.ForeignKey(

@@ -63,6 +63,17 @@ class RefundRequestSerializer(serializers.Serializer[Any]):
         return data
 
 
+class ReturnRefundSerializer(serializers.Serializer[Any]):
+    shipping = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="How much of the shipping fee to refund with the items.",
+    )
+    reason = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+
+
 class WebhookAckSerializer(serializers.Serializer[Any]):
     received = serializers.BooleanField()
     outcome = serializers.CharField()

@@ -20,8 +20,9 @@ from apps.cart.pricing import paid_for_units, shipping_charged
 from apps.core import metrics
 from apps.core.errors import InvalidTransition
 from apps.orders import line_counts
-from apps.orders.models import SOLD_STATUSES, Order, OrderStatus
+from apps.orders.models import SOLD_STATUSES, Order, OrderStatus, ReturnRequest, ReturnStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
+from apps.orders.services.returns import mark_return
 from apps.payments.errors import AlreadyPaid, InvalidRefund, OrderNotPayable
 from apps.payments.gateways.base import ProviderEvent, get_gateway
 from apps.payments.models import (
@@ -313,6 +314,51 @@ def refund_payment(
             line.refund = refund
         RefundLine.objects.bulk_create(refund_lines)
         _record_refund_total(payment, payment.refunded_amount + amount)
+    return refund
+
+
+def refund_return(
+    *,
+    request: ReturnRequest,
+    shipping: Decimal = Decimal(0),
+    reason: str = "",
+    actor: User | None,
+) -> Refund:
+    """Refund the items of a received return (and, if given, part of the shipping fee).
+
+    Raises:
+        InvalidTransition: the return has not been received, or was refunded already.
+        InvalidRefund: as `refund_payment` (an item refunded already, say).
+        GatewayError: the provider refused.
+    """
+    with transaction.atomic():
+        locked = (
+            ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
+        )
+        if locked.status != ReturnStatus.RECEIVED:
+            state = locked.get_status_display().lower()
+            raise InvalidTransition(
+                f"Return {locked.label} is {state}: only a received return is refunded."
+            )
+        items = [
+            RefundItem(line_id=line_id, quantity=quantity)
+            for line_id, quantity in locked.lines.values_list("order_line_id", "quantity")
+        ]
+        refund = refund_payment(
+            order=locked.order,
+            items=items,
+            shipping=shipping,
+            reason=reason or f"Return {locked.label}",
+            actor=actor,
+        )
+        refund.return_request = locked
+        refund.save(update_fields=["return_request", "updated_at"])
+        mark_return(
+            locked,
+            to=ReturnStatus.REFUNDED,
+            actor=actor,
+            note=f"{refund.amount} {locked.order.currency} refunded",
+        )
     return refund
 
 

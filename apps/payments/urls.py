@@ -19,4 +19,9 @@ urlpatterns = [
         views.StaffRefundView.as_view(),
         name="staff-order-refund",
     ),
+    path(
+        "staff/returns/<uuid:return_id>/refund/",
+        views.StaffReturnRefundView.as_view(),
+        name="staff-return-refund",
+    ),
 ]

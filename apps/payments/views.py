@@ -29,6 +29,7 @@ from apps.payments.gateways.sandbox import sandbox_pay
 from apps.payments.serializers import (
     PaymentSerializer,
     RefundRequestSerializer,
+    ReturnRefundSerializer,
     SandboxPaySerializer,
 )
 from apps.users.models import User
@@ -133,6 +134,43 @@ class StaffRefundView(APIView):
         # The key is claimed before the provider is called: a retry never refunds twice.
         code, body = run_idempotent(
             scope=f"refund:{actor.pk}:{order.pk}",
+            key=request.headers.get("Idempotency-Key"),
+            body=request.data,
+            action=refund,
+        )
+        return Response(body, status=code)
+
+
+class StaffReturnRefundView(APIView):
+    """Refund the items of a received return (and part of the shipping fee, if given)."""
+
+    permission_classes = [staff_may(POST=["orders.view_order", "payments.refund_payment"])]
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY],
+        request=ReturnRefundSerializer,
+        responses=OrderSerializer,
+        tags=["orders staff"],
+    )
+    def post(self, request: Request, return_id: UUID) -> Response:
+        serializer = ReturnRefundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        found = order_selectors.staff_get_return(return_id=return_id)
+        actor: User = request.user  # type: ignore[assignment]
+
+        def refund() -> tuple[int, dict[str, Any]]:
+            services.refund_return(
+                request=found,
+                shipping=data.get("shipping") or Decimal(0),
+                reason=data["reason"],
+                actor=actor,
+            )
+            body = OrderSerializer(order_selectors.staff_get_order(order_id=found.order_id)).data
+            return status.HTTP_200_OK, dict(body)
+
+        code, body = run_idempotent(
+            scope=f"refund:{actor.pk}:{found.pk}",
             key=request.headers.get("Idempotency-Key"),
             body=request.data,
             action=refund,

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from apps.catalog.selectors import ORDERINGS
 from apps.core.countries import country_choices
 from apps.core.errors import DomainError
+from apps.orders.models import OrderLine, ReturnReason
 from apps.users.models import Address, User
 
 ORDERING_LABELS = {
@@ -366,4 +367,49 @@ class SetPasswordForm(forms.Form):
         first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
         if first and second and first != second:
             self.add_error("new_password2", ValidationError("The two passwords differ."))
+        return cleaned
+
+
+class ReturnForm(forms.Form):
+    """Which shipped items go back, and why."""
+
+    reason = forms.ChoiceField(label="Why are you returning them?", choices=ReturnReason.choices)
+    comment = forms.CharField(
+        label="Anything we should know (optional)",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, lines: list[OrderLine], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[self.quantity_field(line)] = forms.TypedChoiceField(
+                label=f"{line.product_name} {line.variant_name}".strip(),
+                choices=[(n, str(n)) for n in range(line.quantity_returnable + 1)],
+                coerce=int,
+                initial=0,
+                required=False,
+                empty_value=0,  # type: ignore[arg-type]  # any value stands for "none"
+            )
+
+    @staticmethod
+    def quantity_field(line: OrderLine) -> str:
+        return f"return_{line.pk}"
+
+    def quantity_fields(self) -> list[forms.BoundField]:
+        return [self[self.quantity_field(line)] for line in self.lines]
+
+    def items(self) -> list[tuple[int, int]]:
+        return [
+            (line.pk, quantity)
+            for line in self.lines
+            if (quantity := self.cleaned_data.get(self.quantity_field(line)) or 0)
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not self.items():
+            raise ValidationError("Choose how many of which item to return.")
         return cleaned

@@ -38,6 +38,7 @@ from apps.orders.errors import EmptyCart
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.checkout import ShippingAddress, place_order
 from apps.orders.services.lifecycle import cancel_order
+from apps.orders.services.returns import ReturnItem, request_return, returnable_lines
 from apps.payments import selectors as payment_selectors
 from apps.payments import services as payment_services
 from apps.payments.gateways.sandbox import sandbox_pay
@@ -52,6 +53,7 @@ from apps.storefront.forms import (
     PasswordResetRequestForm,
     ProductFilterForm,
     RegisterForm,
+    ReturnForm,
     ReviewForm,
     SandboxPayForm,
     SetPasswordForm,
@@ -882,7 +884,52 @@ def account_order(request: HttpRequest, order_id: UUID) -> HttpResponse:
         order = order_selectors.get_order(user=_user(request), order_id=order_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
-    return render(request, "storefront/account/order_detail.html", {"order": order})
+    return _order_page(request, order, return_form=None)
+
+
+def _order_page(
+    request: HttpRequest, order: Order, *, return_form: ReturnForm | None, status: int = 200
+) -> HttpResponse:
+    """Render the customer's order page, with a return form for items that may go back."""
+    returnable = returnable_lines(order)
+    if return_form is None and returnable:
+        return_form = ReturnForm(lines=returnable)
+    context = {
+        "order": order,
+        "return_form": return_form,
+        "return_window_days": settings.RETURN_WINDOW_DAYS,
+    }
+    return render(request, "storefront/account/order_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def account_order_return(request: HttpRequest, order_id: UUID) -> HttpResponse:
+    """Ask to return shipped items of one of the customer's orders."""
+    user = _user(request)
+    try:
+        order = order_selectors.get_order(user=user, order_id=order_id)
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    form = ReturnForm(request.POST, lines=returnable_lines(order))
+    if form.is_valid():
+        try:
+            created = request_return(
+                order=order,
+                items=[ReturnItem(line_id=pk, quantity=n) for pk, n in form.items()],
+                reason=form.cleaned_data["reason"],
+                comment=form.cleaned_data["comment"],
+                actor=user,
+            )
+        except DomainError as exc:
+            add_domain_errors(form, exc, fields={})
+        else:
+            messages.success(
+                request,
+                f"Return {created.label} requested: this page shows when we approve it.",
+            )
+            return redirect("storefront:account-order", order_id=order.pk)
+    return _order_page(request, order, return_form=form, status=400)
 
 
 @login_required

@@ -205,6 +205,8 @@ CART_MAX_QUANTITY = env.int("CART_MAX_QUANTITY", default=99)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=100)
 CART_STALE_DAYS = env.int("CART_STALE_DAYS", default=30)
 ORDER_PAYMENT_WINDOW_MINUTES = env.int("ORDER_PAYMENT_WINDOW_MINUTES", default=60)
+# Customers may ask to return shipped items for this many days after the items shipped.
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 
 # Payments: the gateways that exist and the one checkout uses.
@@ -368,6 +370,8 @@ SPECTACULAR_SETTINGS = {
         "SuggestionKindEnum": "apps.catalog.serializers.SUGGESTION_KINDS",
         "RelatedReasonEnum": "apps.catalog.selectors.RELATED_REASONS",
         "AttributeKindEnum": "apps.catalog.models.AttributeKind",
+        "ReturnReasonEnum": "apps.orders.models.ReturnReason",
+        "ReturnStatusEnum": "apps.orders.models.ReturnStatus",
     },
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     # Serve Swagger UI and Redoc from our own static files: no CDN at run time.

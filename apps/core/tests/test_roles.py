@@ -16,6 +16,7 @@ from apps.orders.models import OrderEvent, OrderStatus
 from apps.orders.tests.factories import (
     STAFF_ORDERS_URL,
     OrderFactory,
+    OrderLineFactory,
     staff_order_url,
     transition_url,
 )
@@ -106,7 +107,7 @@ def test_support_sees_no_sales_report():
 
 
 def test_an_order_manager_fulfils_an_order_in_the_api():
-    order = OrderFactory.create(status=OrderStatus.PAID)
+    order = OrderLineFactory.create(order__status=OrderStatus.PAID).order
     manager = staff_with_role(ORDER_MANAGERS)
 
     response = client_for(manager).post(
@@ -116,7 +117,11 @@ def test_an_order_manager_fulfils_an_order_in_the_api():
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "fulfilled"
     event = OrderEvent.objects.get(order=order)
-    assert (event.actor, event.to_status, event.note) == (manager, "fulfilled", "DHL 123")
+    assert (event.actor, event.to_status, event.note) == (
+        manager,
+        "fulfilled",
+        "Shipment 1: 1 item. DHL 123.",
+    )
 
 
 def test_an_order_manager_cancels_a_pending_order_and_reads_sales():
@@ -160,7 +165,9 @@ def test_a_catalog_manager_writes_the_catalog_but_cannot_see_orders():
 
 
 def test_staff_without_a_role_get_a_403_problem_and_superusers_pass():
-    order = OrderFactory.create(status=OrderStatus.PAID, total=Decimal("19.99"))
+    order = OrderLineFactory.create(
+        order__status=OrderStatus.PAID, order__total=Decimal("19.99")
+    ).order
     plain = client_for(StaffUserFactory.create())
     assert_problem(plain.get(staff_order_url(order)), 403, "permission_denied")
     assert_problem(plain.post(TAGS_URL, {"name": "Sale"}), 403, "permission_denied")

@@ -9,8 +9,10 @@ from apps.core.errors import NotFound
 from apps.orders import selectors
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid
+from apps.orders.services.returns import ReturnItem, request_return
 from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import OrderFactory, OrderLineFactory, set_created_at
+from apps.payments.models import Payment, PaymentStatus, Refund, RefundLine
 from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,29 +47,49 @@ def test_list_orders_of_one_status(user):
 
 
 @pytest.mark.parametrize("parcels", [1, 3])
-def test_get_order_loads_lines_shipments_refunds_and_events_in_seven_queries(
+def test_get_order_loads_its_parcels_refunds_returns_and_events_in_nine_queries(
     user, django_assert_num_queries, parcels
 ):
     order = OrderFactory.create(user=user)
     lines = OrderLineFactory.create_batch(3, order=order, quantity=3)
     mark_order_paid(order=order, actor=None)
+    payment = Payment.objects.create(
+        order=order, provider="sandbox", provider_id="pi_1", amount=order.total,
+        currency=order.currency, status=PaymentStatus.SUCCEEDED,
+    )  # fmt: skip
     for _ in range(parcels):
         create_shipment(
             order=order,
             items=[ShipmentItem(line_id=line.pk, quantity=1) for line in lines],
             actor=None,
         )
+        refund = Refund.objects.create(payment=payment, order=order, amount=Decimal("1.00"))
+        RefundLine.objects.bulk_create(
+            RefundLine(refund=refund, order_line=line, quantity=1, amount=Decimal("0.50"))
+            for line in lines[:2]
+        )
+        request_return(
+            order=order,
+            items=[ReturnItem(line_id=lines[2].pk, quantity=1)],
+            reason="damaged",
+            actor=None,
+        )
 
     # The order, its lines, shipments, what they carry (with its lines), refunds, what they
-    # were for (with its lines), events.
-    with django_assert_num_queries(7):
+    # were for, returns, what they take back, events: however many of each.
+    with django_assert_num_queries(9):
         found = selectors.get_order(user=user, order_id=order.pk)
-        assert (len(found.lines.all()), len(found.events.all())) == (3, 1 + parcels)
+        assert (len(found.lines.all()), len(found.events.all())) == (3, 1 + 2 * parcels)
         shipments = found.shipments.all()
         assert [len(shipment.lines.all()) for shipment in shipments] == [3] * parcels
         assert {item.order_line.sku for item in shipments[0].lines.all()} == {
             line.sku for line in lines
         }
+        refunds = found.refunds.all()
+        assert [len(refund.lines.all()) for refund in refunds] == [2] * parcels
+        assert refunds[0].lines.all()[0].order_line.sku == lines[0].sku
+        returns = found.returns.all()
+        assert [r.lines.all()[0].order_line.sku for r in returns] == [lines[2].sku] * parcels
 
 
 def test_get_order_of_someone_else_is_not_found(user):

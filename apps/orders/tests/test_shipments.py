@@ -463,8 +463,8 @@ def test_the_order_detail_costs_the_same_queries_however_many_parcels(
         create_shipment(order=order, items=items(order, BULB=1), actor=None)
     client = client_for(user)
 
-    # The user, the order, its lines, shipments, what they carry, refunds, what they were
-    # for, its events, and the user's "last seen" (first request of the day).
+    # The user, the order, its lines, shipments, what they carry, refunds and returns (none:
+    # what those are for is not asked), its events, and the user's "last seen".
     with django_assert_num_queries(9):
         response = client.get(order_url(order))
     assert len(response.json()["shipments"]) == parcels

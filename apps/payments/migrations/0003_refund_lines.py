@@ -1,4 +1,4 @@
-"""Refunds name what they are for: order lines (refund lines), shipping, and their order."""
+"""Refunds name what they are for: order lines (refund lines), shipping, a return, their order."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -18,7 +18,7 @@ def fill_refund_orders(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0004_line_refunded_quantity'),
+        ('orders', '0004_refunds_and_returns'),
         ('payments', '0002_staff_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -39,6 +39,11 @@ class Migration(migrations.Migration):
             model_name='refund',
             name='order',
             field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='orders.order'),
+        ),
+        migrations.AddField(
+            model_name='refund',
+            name='return_request',
+            field=models.OneToOneField(blank=True, help_text='The return this refund gave the money back for.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refund', to='orders.returnrequest'),
         ),
         migrations.AddField(
             model_name='refund',

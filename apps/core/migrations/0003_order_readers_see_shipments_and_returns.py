@@ -1,31 +1,38 @@
-"""Order managers and support staff, who read orders, read their shipments too."""
+"""Staff who read orders (order managers, support) read their shipments, returns and the
+lines of their refunds too."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 GROUPS = ("Order managers", "Support")
-PERMISSIONS = ["view_shipment", "view_shipmentline"]
+PERMISSIONS = {
+    "orders": ["view_shipment", "view_shipmentline", "view_returnrequest", "view_returnline"],
+    "payments": ["view_refundline"],
+}
 
 
 def _permissions(apps):
     # On a fresh database the permissions of new models do not exist until post_migrate.
-    orders = apps.get_app_config("orders")
-    orders.models_module = True
-    create_permissions(orders, apps=apps, verbosity=0)
-    orders.models_module = None
     Permission = apps.get_model("auth", "Permission")
-    return Permission.objects.filter(content_type__app_label="orders", codename__in=PERMISSIONS)
+    found = []
+    for label, codenames in PERMISSIONS.items():
+        config = apps.get_app_config(label)
+        config.models_module = True
+        create_permissions(config, apps=apps, verbosity=0)
+        config.models_module = None
+        found += Permission.objects.filter(content_type__app_label=label, codename__in=codenames)
+    return found
 
 
 def grant(apps, schema_editor):
-    permissions = list(_permissions(apps))
+    permissions = _permissions(apps)
     for name in GROUPS:
         group, _ = apps.get_model("auth", "Group").objects.get_or_create(name=name)
         group.permissions.add(*permissions)
 
 
 def revoke(apps, schema_editor):
-    permissions = list(_permissions(apps))
+    permissions = _permissions(apps)
     for group in apps.get_model("auth", "Group").objects.filter(name__in=GROUPS):
         group.permissions.remove(*permissions)
 
@@ -33,7 +40,8 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("core", "0002_catalog_managers_attributes_images"),
-        ("orders", "0003_shipments"),
+        ("orders", "0004_refunds_and_returns"),
+        ("payments", "0003_refund_lines"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
