@@ -22,6 +22,8 @@ _READ_ORDERS = (
     "orders.view_orderevent",
     "payments.view_payment",
     "payments.view_refund",
+    "invoices.view_invoice",
+    "invoices.view_creditnote",
     "users.view_user",
 )
 

@@ -28,6 +28,7 @@ from django_stubs_ext import StrOrPromise
 
 from apps.cart.pricing import tax_on
 from apps.core.errors import DomainError
+from apps.invoices.admin import InvoiceInline
 from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderLine, OrderStatus
 from apps.orders.services.lifecycle import cancel_order, fulfil_order
 from apps.payments.models import CAPTURED, Payment
@@ -222,7 +223,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     search_fields = ("number", "email", "lines__sku")
     search_help_text = "Order number, customer e-mail or the SKU of a line."
     list_per_page = 50
-    inlines = (OrderLineInline, PaymentInline, OrderEventInline)
+    inlines = (OrderLineInline, PaymentInline, InvoiceInline, OrderEventInline)
     actions = ("fulfil_orders", "cancel_orders", "refund_orders")
     fieldsets = (
         (None, {"fields": ("number", "status", "user", "email", "created_at", "updated_at")}),

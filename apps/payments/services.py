@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.core import metrics
 from apps.core.errors import InvalidTransition
+from apps.invoices.services import issue_credit_note
 from apps.orders.models import Order, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
 from apps.payments.errors import AlreadyPaid, InvalidRefund, OrderNotPayable
@@ -263,6 +264,7 @@ def refund_payment(
             provider_refund_id=result.provider_refund_id,
             created_by=actor,
         )
+        issue_credit_note(refund=refund)
         _record_refund_total(payment, payment.refunded_amount + amount)
     return refund
 

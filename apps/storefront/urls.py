@@ -38,6 +38,11 @@ urlpatterns = [
     ),
     path("account/orders/<uuid:order_id>/", views.account_order, name="account-order"),
     path(
+        "account/orders/<uuid:order_id>/documents/<str:number>.pdf",
+        views.account_order_document,
+        name="account-order-document",
+    ),
+    path(
         "account/orders/<uuid:order_id>/cancel/",
         views.account_order_cancel,
         name="account-order-cancel",
