@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.cart.pricing import tax_on
@@ -59,19 +58,18 @@ def issue_invoice(*, order: Order) -> Invoice:
 
     Locks the order row (the caller may hold it already: `transition_order` does), so two
     issuers of one order cannot both number an invoice. Runs in the caller's transaction when
-    there is one; the refusal comes before any write. Four queries when it issues.
+    there is one; the refusal comes before any write. Five queries when it issues.
 
     Raises:
         NotInvoiceable: the order is not paid (pending or cancelled).
     """
     with joined_atomic():
-        locked = (
-            Order.objects.select_for_update()
-            .annotate(invoiced=Exists(Invoice.objects.filter(order=OuterRef("pk"))))
-            .get(pk=order.pk)
-        )
-        if locked.invoiced:
-            return Invoice.objects.get(order=locked)
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        # Looked for only once the lock is held: a subquery of the locking statement would
+        # read the snapshot from before it waited, and miss an invoice committed meanwhile.
+        existing = Invoice.objects.filter(order=locked).first()
+        if existing is not None:
+            return existing
         if locked.status not in INVOICEABLE:
             raise NotInvoiceable(
                 f"Order {locked.number} is {locked.status}; only a paid order is invoiced."
@@ -121,11 +119,11 @@ def issue_credit_note(*, refund: Refund) -> CreditNote | None:
         locked = (
             Refund.objects.select_for_update(of=("self",))
             .select_related("payment")
-            .annotate(credited=Exists(CreditNote.objects.filter(refund=OuterRef("pk"))))
             .get(pk=refund.pk)
         )
-        if locked.credited:
-            return CreditNote.objects.get(refund=locked)
+        existing = CreditNote.objects.filter(refund=locked).first()
+        if existing is not None:
+            return existing
         order_id = locked.payment.order_id
         invoice = Invoice.objects.filter(order_id=order_id).first()
         if invoice is None:
