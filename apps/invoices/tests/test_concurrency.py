@@ -9,6 +9,7 @@ SQLite serialises writers, so these tests skip there, and fail with REQUIRE_SERV
 """
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import transaction
@@ -60,10 +61,7 @@ def test_orders_paid_at_once_get_consecutive_invoice_numbers_even_when_some_roll
         return number
 
     answers = run_at_once(
-        [
-            lambda order=order, index=index: pay(order, roll_back=index % 3 == 0)
-            for index, order in enumerate(orders)
-        ]
+        [partial(pay, order, roll_back=index % 3 == 0) for index, order in enumerate(orders)]
     )
 
     committed = [number for number in answers if number is not None]
@@ -103,7 +101,7 @@ def test_refunds_of_several_orders_at_once_get_consecutive_credit_note_numbers(
         ]
         return [CreditNote.objects.get(refund=refund).number for refund in refunds]
 
-    answers = run_at_once([lambda order=order: refund_twice(order) for order in orders])
+    answers = run_at_once([partial(refund_twice, order) for order in orders])
 
     numbers = [number for pair in answers for number in pair]
     assert sequences(numbers) == list(range(1, 9))
