@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -25,6 +25,13 @@ _PDF_RESPONSES: dict[int | tuple[int, str], Any] = {
         OpenApiTypes.BINARY, description="The document as a PDF attachment."
     ),
 }
+
+NUMBER = OpenApiParameter(
+    "number",
+    location=OpenApiParameter.PATH,
+    type=str,
+    description="The document's number, as the list gives it: INV-2026-000001, CN-2026-000001.",
+)
 
 
 class PDFRenderer(BaseRenderer):
@@ -88,7 +95,12 @@ class DocumentPdfView(APIView):
     permission_classes = [IsAuthenticated]
     renderer_classes = [PDFRenderer]
 
-    @extend_schema(operation_id="orders_documents_pdf", responses=_PDF_RESPONSES, tags=["orders"])
+    @extend_schema(
+        operation_id="orders_documents_pdf",
+        parameters=[NUMBER],
+        responses=_PDF_RESPONSES,
+        tags=["orders"],
+    )
     def get(self, request: Request, order_id: UUID, number: str) -> Response:
         user: User = request.user  # type: ignore[assignment]
         return pdf_response(selectors.get_document(user=user, order_id=order_id, number=number))
@@ -118,7 +130,10 @@ class StaffDocumentPdfView(APIView):
     renderer_classes = [PDFRenderer]
 
     @extend_schema(
-        operation_id="staff_orders_documents_pdf", responses=_PDF_RESPONSES, tags=["orders staff"]
+        operation_id="staff_orders_documents_pdf",
+        parameters=[NUMBER],
+        responses=_PDF_RESPONSES,
+        tags=["orders staff"],
     )
     def get(self, request: Request, order_id: UUID, number: str) -> Response:
         return pdf_response(selectors.staff_get_document(order_id=order_id, number=number))
