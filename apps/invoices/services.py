@@ -147,3 +147,23 @@ def issue_credit_note(*, refund: Refund) -> CreditNote | None:
             ),
             reason=locked.reason,
         )
+
+
+def issue_missing_documents() -> tuple[int, int]:
+    """Issue the invoices and credit notes that orders paid before invoicing existed lack.
+
+    Oldest first, each in a transaction of its own, so the numbers follow the order of
+    payment and an interrupted run goes on where it stopped when run again. Return how many
+    invoices and credit notes were issued.
+    """
+    orders = Order.objects.filter(status__in=INVOICEABLE, invoice__isnull=True)
+    invoices = 0
+    for order in orders.order_by("created_at", "pk").iterator():
+        issue_invoice(order=order)
+        invoices += 1
+    credit_notes = 0
+    refunds = Refund.objects.filter(credit_note__isnull=True).order_by("created_at", "pk")
+    for refund in refunds.iterator():
+        if issue_credit_note(refund=refund) is not None:
+            credit_notes += 1
+    return invoices, credit_notes

@@ -2,8 +2,10 @@
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from apps.cart import services as cart_services
@@ -21,6 +23,7 @@ from apps.orders.tests.factories import (
     make_shipping,
     make_variant,
     new_cart,
+    set_created_at,
 )
 from apps.payments.errors import InvalidRefund
 from apps.payments.models import Payment, PaymentStatus, Refund, SandboxIntent
@@ -352,3 +355,34 @@ def test_an_issued_credit_note_refuses_every_change(user, frozen):
         CreditNote.objects.update(reason="Changed")
     note.refresh_from_db()
     assert note.reason == ""
+
+
+# --- Documents for data from before invoicing -----------------------------------------------
+
+
+def test_the_backfill_issues_what_old_orders_and_refunds_lack_once(user, frozen):
+    invoiced = paid_order(user)  # INV-2031-000001, issued when it was paid
+    old_paid = set_created_at(
+        OrderFactory.create(user=user, status=OrderStatus.FULFILLED),
+        datetime(2030, 5, 1, tzinfo=UTC),
+    )
+    old_refunded = set_created_at(
+        OrderFactory.create(user=user, status=OrderStatus.PAID), datetime(2030, 6, 1, tzinfo=UTC)
+    )
+    OrderFactory.create(user=user, status=OrderStatus.PENDING)
+    OrderFactory.create(user=user, status=OrderStatus.CANCELLED)
+    # A refund recorded before credit notes existed.
+    refund = Refund.objects.create(payment=captured(old_refunded), amount=Decimal("1.00"))
+
+    out = StringIO()
+    call_command("issue_missing_invoices", stdout=out)
+    again = StringIO()
+    call_command("issue_missing_invoices", stdout=again)
+
+    assert out.getvalue().strip() == "Issued 2 invoice(s) and 1 credit note(s)."
+    assert again.getvalue().strip() == "Issued 0 invoice(s) and 0 credit note(s)."
+    assert invoice_of(invoiced).number == "INV-2031-000001"
+    assert invoice_of(old_paid).number == "INV-2031-000002"
+    assert invoice_of(old_refunded).number == "INV-2031-000003"
+    assert CreditNote.objects.get(refund=refund).number == "CN-2031-000001"
+    assert Invoice.objects.count() == 3
