@@ -386,3 +386,21 @@ def test_the_backfill_issues_what_old_orders_and_refunds_lack_once(user, frozen)
     assert invoice_of(old_refunded).number == "INV-2031-000003"
     assert CreditNote.objects.get(refund=refund).number == "CN-2031-000001"
     assert Invoice.objects.count() == 3
+
+
+def test_issuing_is_five_queries_however_many_lines_the_order_has(
+    user, frozen, django_assert_num_queries
+):
+    small, large = (
+        OrderFactory.create(status=OrderStatus.PAID),
+        OrderFactory.create(status=OrderStatus.PAID),
+    )
+    OrderLineFactory.create(order=small)
+    OrderLineFactory.create_batch(20, order=large)
+
+    # The order locked, its invoice looked for, its lines, the counter, the insert.
+    with django_assert_num_queries(5):
+        issue_invoice(order=small)
+    with django_assert_num_queries(5):
+        issue_invoice(order=large)
+    assert len(invoice_of(large).lines) == 20
