@@ -12,7 +12,7 @@ from apps.users.models import User
 
 Document = Invoice | CreditNote
 # What a document number looks like (`INV-2026-000001`); anything else is not looked up.
-NUMBER = re.compile(r"^[A-Z]{1,8}-[0-9]{4}-[0-9]{6}$")
+NUMBER = re.compile(r"[A-Z]{1,8}-[0-9]{4}-[0-9]{6}")
 
 
 def _order(orders: Any, order_id: UUID) -> Order:
@@ -97,7 +97,7 @@ def _document(orders: Any, order_id: UUID, number: str) -> Document:
         return invoice
     credit_note = (
         CreditNote.objects.filter(invoice=invoice, number=number).first()
-        if NUMBER.match(number)
+        if NUMBER.fullmatch(number)
         else None
     )
     if credit_note is None:

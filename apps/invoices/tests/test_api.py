@@ -131,7 +131,14 @@ def test_an_order_without_an_invoice_says_so(user, auth_client):
 
 @pytest.mark.parametrize(
     "number",
-    [f"INV-{YEAR}-000002", f"CN-{YEAR}-000001", "nonsense", "INV-2031-0000%00", "x" * 300],
+    [
+        f"INV-{YEAR}-000002",
+        f"CN-{YEAR}-000001",
+        f"CN-{YEAR}-000001%0A",
+        "nonsense",
+        "INV-2031-0000%00",
+        "x" * 300,
+    ],
 )
 def test_a_number_the_order_has_no_document_of_is_not_found(user, auth_client, number):
     order = paid_order(user)
