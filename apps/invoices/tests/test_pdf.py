@@ -19,7 +19,7 @@ def _frozen(time_machine, settings):
     time_machine.move_to(datetime(2031, 3, 4, 10, 0, tzinfo=UTC), tick=False)
     settings.SHOP_LEGAL_NAME = "Emporium Trading GmbH"
     settings.SHOP_ADDRESS = ["Hauptstraße 1", "10115 Berlin", "Germany"]
-    settings.SHOP_VAT_ID = "DE123456789"
+    settings.SHOP_VAT_ID = "ATU12345678"
 
 
 def test_the_invoice_pdf_shows_its_number_parties_lines_and_totals(user):
@@ -33,7 +33,7 @@ def test_the_invoice_pdf_shows_its_number_parties_lines_and_totals(user):
     assert "Invoice INV-2031-000001" in text
     assert "Issue date 2031-03-04" in text
     assert f"Order {order.number}" in text
-    for seller in ("Emporium Trading GmbH", "Hauptstraße 1", "10115 Berlin", "DE123456789"):
+    for seller in ("Emporium Trading GmbH", "Hauptstraße 1", "10115 Berlin", "ATU12345678"):
         assert seller in text
     for buyer in ("Ada Lovelace", "12 Analytical Row", "N1 9GU London", user.email):
         assert buyer in text

@@ -44,7 +44,7 @@ def frozen(time_machine):
 def seller(settings):
     settings.SHOP_LEGAL_NAME = "Emporium Trading GmbH"
     settings.SHOP_ADDRESS = ["Hauptstraße 1", "10115 Berlin", "Germany"]
-    settings.SHOP_VAT_ID = "DE123456789"
+    settings.SHOP_VAT_ID = "ATU12345678"
     return settings
 
 
@@ -75,7 +75,7 @@ def test_paying_an_order_issues_its_invoice_with_a_snapshot_of_everything_it_sho
     assert (invoice.seller_name, invoice.seller_address, invoice.seller_vat_id) == (
         "Emporium Trading GmbH",
         "Hauptstraße 1\n10115 Berlin\nGermany",
-        "DE123456789",
+        "ATU12345678",
     )
     assert invoice.buyer_name == "Ada Lovelace"
     assert invoice.buyer_address == "12 Analytical Row\nN1 9GU London\nUnited Kingdom"
@@ -274,7 +274,7 @@ def captured(order: Order) -> Payment:
         amount=order.total,
         currency=order.currency,
         status=SandboxIntent.Status.SUCCEEDED,
-        client_secret="secret",
+        client_secret=order.number,
         reference=order.number,
         idempotency_key=f"{order.pk}:1",
     )
