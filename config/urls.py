@@ -15,6 +15,7 @@ api_v1_patterns = [
     path("", include("apps.cart.urls")),
     path("", include("apps.orders.urls")),
     path("", include("apps.payments.urls")),
+    path("", include("apps.invoices.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.wishlist.urls")),
 ]

@@ -27,6 +27,8 @@ _READ_ORDERS = (
     "payments.view_payment",
     "payments.view_refund",
     "payments.view_refundline",
+    "invoices.view_invoice",
+    "invoices.view_creditnote",
     "users.view_user",
 )
 

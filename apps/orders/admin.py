@@ -30,6 +30,7 @@ from django_stubs_ext import StrOrPromise
 
 from apps.cart.pricing import tax_on
 from apps.core.errors import DomainError
+from apps.invoices.admin import InvoiceInline
 from apps.orders.carriers import carrier_names
 from apps.orders.models import (
     TRANSITIONS,
@@ -348,7 +349,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     search_fields = ("number", "email", "lines__sku")
     search_help_text = "Order number, customer e-mail or the SKU of a line."
     list_per_page = 50
-    inlines = (OrderLineInline, ShipmentInline, ReturnInline, PaymentInline, OrderEventInline)
+    inlines = (
+        OrderLineInline,
+        ShipmentInline,
+        ReturnInline,
+        PaymentInline,
+        InvoiceInline,
+        OrderEventInline,
+    )
     actions = ("fulfil_orders", "cancel_orders", "refund_orders")
     fieldsets = (
         (None, {"fields": ("number", "status", "user", "email", "created_at", "updated_at")}),

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.cart.pricing import paid_for_units, shipping_charged
 from apps.core import metrics
 from apps.core.errors import InvalidTransition
+from apps.invoices.services import issue_credit_note
 from apps.orders import line_counts
 from apps.orders.models import SOLD_STATUSES, Order, OrderStatus, ReturnRequest, ReturnStatus
 from apps.orders.services.lifecycle import mark_order_paid, refund_order
@@ -199,12 +200,13 @@ def _refunded(payment: Payment, *, total_refunded: Decimal) -> tuple[str, str]:
         return Outcome.IGNORED, "Refund already recorded."
     # A refund made at the provider (its dashboard, say): recorded like one of ours, so
     # reports, credit notes and the order page know of the money.
-    Refund.objects.create(
+    refund = Refund.objects.create(
         payment=payment,
         order=payment.order,
         amount=min(total_refunded, payment.amount) - payment.refunded_amount,
         reason=f"Refunded at {payment.provider}.",
     )
+    issue_credit_note(refund=refund)
     _record_refund_total(payment, total_refunded)
     return Outcome.APPLIED, f"Refunded {total_refunded} in all."
 
@@ -313,6 +315,7 @@ def refund_payment(
         for line in refund_lines:
             line.refund = refund
         RefundLine.objects.bulk_create(refund_lines)
+        issue_credit_note(refund=refund)
         _record_refund_total(payment, payment.refunded_amount + amount)
     return refund
 

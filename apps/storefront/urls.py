@@ -43,6 +43,11 @@ urlpatterns = [
         name="account-order-return",
     ),
     path(
+        "account/orders/<uuid:order_id>/documents/<str:number>.pdf",
+        views.account_order_document,
+        name="account-order-document",
+    ),
+    path(
         "account/orders/<uuid:order_id>/cancel/",
         views.account_order_cancel,
         name="account-order-cancel",

@@ -33,6 +33,8 @@ from apps.catalog.facets import AttributeFilter, parse_attribute_filters
 from apps.catalog.models import Product
 from apps.core.errors import DomainError, InvalidTransition, NotFound
 from apps.core.throttling import ScopedRateThrottle
+from apps.invoices import selectors as invoice_selectors
+from apps.invoices.pdf import PDF_CONTENT_TYPE, download_headers, render_document
 from apps.orders import selectors as order_selectors
 from apps.orders.errors import EmptyCart
 from apps.orders.models import Order, OrderStatus
@@ -879,7 +881,7 @@ def account(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def account_order(request: HttpRequest, order_id: UUID) -> HttpResponse:
-    """Show one of the customer's orders with its history."""
+    """Show one of the customer's orders with its history, invoice and credit notes."""
     try:
         order = order_selectors.get_order(user=_user(request), order_id=order_id)
     except NotFound as exc:
@@ -896,6 +898,7 @@ def _order_page(
         return_form = ReturnForm(lines=returnable)
     context = {
         "order": order,
+        "documents": invoice_selectors.order_documents(order=order),
         "return_form": return_form,
         "return_window_days": settings.RETURN_WINDOW_DAYS,
     }
@@ -930,6 +933,23 @@ def account_order_return(request: HttpRequest, order_id: UUID) -> HttpResponse:
             )
             return redirect("storefront:account-order", order_id=order.pk)
     return _order_page(request, order, return_form=form, status=400)
+
+
+@login_required
+@require_GET
+def account_order_document(request: HttpRequest, order_id: UUID, number: str) -> HttpResponse:
+    """Download the invoice or a credit note of one of the customer's orders, as a PDF."""
+    try:
+        document = invoice_selectors.get_document(
+            user=_user(request), order_id=order_id, number=number
+        )
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    return HttpResponse(
+        render_document(document),
+        content_type=PDF_CONTENT_TYPE,
+        headers=download_headers(document),
+    )
 
 
 @login_required

@@ -75,6 +75,7 @@ LOCAL_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.payments",
+    "apps.invoices",
     "apps.reports",
     "apps.wishlist",
     "apps.storefront",
@@ -178,6 +179,11 @@ LOGIN_REDIRECT_URL = "storefront:account"
 
 # --- Shop -----------------------------------------------------------------------------------
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# The seller on invoices and credit notes: copied into each document when it is issued.
+SHOP_LEGAL_NAME = env.str("SHOP_LEGAL_NAME", default="Emporium Ltd")
+# The lines of the seller's address, comma-separated.
+SHOP_ADDRESS = env.list("SHOP_ADDRESS", default=["1 Example Street", "10115 Berlin", "Germany"])
+SHOP_VAT_ID = env.str("SHOP_VAT_ID", default="")
 # How many products one customer's wishlist may hold.
 WISHLIST_MAX_ITEMS = env.int("WISHLIST_MAX_ITEMS", default=100)
 # The countries (ISO codes) the shop ships to most: listed first wherever a shopper picks one.

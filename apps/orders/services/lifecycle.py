@@ -10,6 +10,7 @@ from apps.cart.models import VoucherUsage
 from apps.catalog.cache import bump_catalog_version_on_commit
 from apps.catalog.services import mark_verified_purchases
 from apps.core.errors import InvalidTransition
+from apps.invoices.services import issue_invoice
 from apps.orders import locks, tasks
 from apps.orders.emails import FOR_STATUS
 from apps.orders.models import SHIPPING_STATUSES, TRANSITIONS, Order, OrderEvent, OrderStatus
@@ -61,6 +62,8 @@ def record_transition(locked: Order, *, to: str, actor: User | None, note: str =
         transaction.on_commit(
             lambda: tasks.send_order_email.delay(str(locked.pk), kind), robust=True
         )
+    if to == OrderStatus.PAID:
+        issue_invoice(order=locked)
     if to == OrderStatus.PAID and locked.user is not None:
         product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
         mark_verified_purchases(user=locked.user, product_ids=product_ids)
