@@ -17,6 +17,7 @@ api_v1_patterns = [
     path("", include("apps.payments.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.wishlist.urls")),
+    path("", include("apps.webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -29,6 +29,7 @@ from apps.payments.models import (
     WebhookEvent,
 )
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
 Outcome = WebhookEvent.Outcome
@@ -263,6 +264,7 @@ def refund_payment(
             provider_refund_id=result.provider_refund_id,
             created_by=actor,
         )
+        webhook_events.publish_refund_created(refund=refund)
         _record_refund_total(payment, payment.refunded_amount + amount)
     return refund
 

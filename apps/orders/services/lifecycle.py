@@ -14,6 +14,7 @@ from apps.orders import locks, tasks
 from apps.orders.emails import FOR_STATUS
 from apps.orders.models import TRANSITIONS, Order, OrderEvent, OrderStatus
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 
 def transition_order(*, order: Order, to: str, actor: User | None, note: str = "") -> Order:
@@ -43,6 +44,8 @@ def transition_order(*, order: Order, to: str, actor: User | None, note: str = "
             transaction.on_commit(
                 lambda: tasks.send_order_email.delay(str(locked.pk), kind), robust=True
             )
+        if to == OrderStatus.PAID:
+            webhook_events.publish_order_paid(order=locked)
         if to == OrderStatus.PAID and locked.user is not None:
             product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
             mark_verified_purchases(user=locked.user, product_ids=product_ids)
