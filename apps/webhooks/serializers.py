@@ -38,7 +38,9 @@ class EndpointListItemSerializer(EndpointSerializer):
     """An endpoint in the list: everything but the secret."""
 
     class Meta(EndpointSerializer.Meta):
-        fields = tuple(name for name in EndpointSerializer.Meta.fields if name != "secret")
+        fields = tuple(  # type: ignore[assignment]
+            name for name in EndpointSerializer.Meta.fields if name != "secret"
+        )
 
 
 class EndpointWriteSerializer(serializers.Serializer[Any]):

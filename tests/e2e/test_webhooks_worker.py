@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_o
     finally:
         release.set()
         stop_worker(doomed)
-    in_flight = WebhookDelivery.objects.get(event_id=held.event_id)
+    in_flight = WebhookDelivery.objects.get(event_id=UUID(held.event_id))
     assert in_flight.status == DeliveryStatus.PENDING
     assert in_flight.attempts == 0  # its answer was never recorded
 

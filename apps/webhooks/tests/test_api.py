@@ -1,6 +1,8 @@
 """The staff webhook API: endpoints and their validation, secrets, deliveries, replays,
 permissions and query counts."""
 
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -15,7 +17,7 @@ from apps.webhooks.models import EventType, WebhookDelivery, WebhookEndpoint
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS_URL = "/api/v1/staff/webhooks/endpoints/"
-VALID = {"url": "https://hooks.example.com/emporium", "event_types": ["order.paid"]}
+VALID: dict[str, Any] = {"url": "https://hooks.example.com/emporium", "event_types": ["order.paid"]}
 
 
 def endpoint_url(endpoint, tail: str = "") -> str:

@@ -189,6 +189,7 @@ def test_the_sweep_resends_deliveries_once_their_retry_is_due(
     receiver.fail_next(1)
     send(delivery)
     delivery.refresh_from_db()
+    assert delivery.next_attempt_at is not None
 
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.sweep()["deliveries"] == 0  # not due yet
