@@ -114,9 +114,10 @@ def claimable(now: Any, claim: str | None = None) -> Q:
     free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_STALE_AFTER)
     if claim:
         free |= Q(claimed_by=claim)  # the same task, redelivered after its worker died
-    return (
-        Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__is_active=True) & free
-    )
+    # No join on the endpoint: the claim is an UPDATE whose conditions must all be on the
+    # delivery row itself, so that of two concurrent claims PostgreSQL lets only one through.
+    active = WebhookEndpoint.objects.filter(is_active=True).values("pk")
+    return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now, endpoint__in=active) & free
 
 
 def find_lost_work(*, limit: int = 500) -> tuple[list[UUID], list[UUID]]:
