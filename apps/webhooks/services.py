@@ -78,7 +78,9 @@ def dispatch_events(*, event_ids: Sequence[UUID | str]) -> list[UUID]:
     """Make one delivery per (event, active endpoint subscribed to its type); return their ids.
 
     Idempotent: deliveries that exist are kept (unique per endpoint and event), events already
-    fanned out are skipped. The sends of the new deliveries are enqueued on commit.
+    fanned out are not fanned out again. The sends of the events' pending deliveries are
+    enqueued on commit, also when a redelivered task finds them made already (its worker died
+    before enqueuing them).
     """
     with transaction.atomic():
         events = list(
@@ -86,26 +88,26 @@ def dispatch_events(*, event_ids: Sequence[UUID | str]) -> list[UUID]:
                 pk__in=list(event_ids), dispatched_at__isnull=True
             )
         )
-        if not events:
-            return []
-        # Few endpoints, so they are matched here rather than with a JSON lookup per backend.
-        endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
-        deliveries = [
-            WebhookDelivery(endpoint=endpoint, event=event)
-            for event in events
-            for endpoint in endpoints
-            if event.type in endpoint.event_types
-        ]
-        WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(
-            dispatched_at=timezone.now()
-        )
+        if events:
+            # Few endpoints, so they are matched here rather than with a JSON lookup.
+            endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
+            deliveries = [
+                WebhookDelivery(endpoint=endpoint, event=event)
+                for event in events
+                for endpoint in endpoints
+                if event.type in endpoint.event_types
+            ]
+            WebhookDelivery.objects.bulk_create(deliveries, ignore_conflicts=True)
+            OutboxEvent.objects.filter(pk__in=[event.pk for event in events]).update(
+                dispatched_at=timezone.now()
+            )
         ids = list(
             WebhookDelivery.objects.filter(
-                event__in=events, status=DeliveryStatus.PENDING
+                event_id__in=list(event_ids), status=DeliveryStatus.PENDING, attempts=0
             ).values_list("pk", flat=True)
         )
-        transaction.on_commit(lambda: _enqueue_sends(ids), robust=True)
+        if ids:
+            transaction.on_commit(lambda: _enqueue_sends(ids), robust=True)
     return ids
 
 

@@ -29,6 +29,15 @@ from tests.e2e.test_worker_crash import FAST_REDELIVERY
 
 pytestmark = pytest.mark.e2e
 
+# Workers publish the sends a fan-out enqueues, as in production, so each is a message of its
+# own that a worker's death leaves unacknowledged and the broker hands to the next worker.
+WORKER_SETTINGS = {"DJANGO_SETTINGS_MODULE": "tests.e2e.worker_settings"}
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    return WORKER_SETTINGS
+
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
@@ -112,7 +121,9 @@ def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_o
         url=receiver.url, event_types=list(EventType.values)
     )
     release = receiver.hold_next()  # the first request waits for an answer that never comes
-    doomed = start_worker(tmp_path / "doomed", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY)
+    doomed = start_worker(
+        tmp_path / "doomed", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY, **WORKER_SETTINGS
+    )
     try:
         order_flow(settings)
         receiver.wait_for(lambda r: len(r.requests) >= 1, timeout=60, what="the first request")
@@ -126,7 +137,9 @@ def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_o
     assert in_flight.status == DeliveryStatus.PENDING
     assert in_flight.attempts == 0  # its answer was never recorded
 
-    rescuer = start_worker(tmp_path / "rescuer", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY)
+    rescuer = start_worker(
+        tmp_path / "rescuer", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY, **WORKER_SETTINGS
+    )
     try:
         wait_until(all_delivered, what="every delivery to succeed", worker=rescuer)
     finally:
