@@ -1,6 +1,8 @@
 """Concurrent sends of one delivery (a duplicate task, the sweep and a redelivery at once):
 exactly one makes the request. Real threads on PostgreSQL."""
 
+from collections.abc import Callable
+
 import pytest
 
 from apps.core.tests.concurrency import require_postgresql, run_at_once
@@ -18,12 +20,10 @@ def test_of_many_tasks_sending_one_delivery_at_once_one_sends_it(receiver):
     event = OutboxEvent.objects.create(type=EventType.STOCK_LOW, data={"sku": "A"})
     item = WebhookDelivery.objects.create(endpoint=endpoint, event=event)
 
-    outcomes = run_at_once(
-        [
-            lambda claim=claim: sender.send_delivery(delivery_id=item.pk, claim=claim)
-            for claim in ("task-a", "task-b", "task-c", "task-d")
-        ]
-    )
+    def send_as(claim: str) -> Callable[[], WebhookDelivery | None]:
+        return lambda: sender.send_delivery(delivery_id=item.pk, claim=claim)
+
+    outcomes = run_at_once([send_as(claim) for claim in ("task-a", "task-b", "task-c", "task-d")])
 
     assert sum(outcome is not None for outcome in outcomes) == 1
     assert len(receiver.requests) == 1
