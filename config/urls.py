@@ -18,6 +18,7 @@ api_v1_patterns = [
     path("", include("apps.invoices.urls")),
     path("", include("apps.reports.urls")),
     path("", include("apps.wishlist.urls")),
+    path("", include("apps.webhooks.urls")),
 ]
 
 urlpatterns = [

@@ -52,6 +52,7 @@ from apps.catalog.services import (
     update_product_image,
 )
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -89,15 +90,18 @@ def _set_flag(
 ) -> None:
     """Set a boolean on the selected rows that differ, invalidate the catalog cache, report.
 
-    update() sends no signals, so the cache bump (and, for reviews, the listing refresh) that
-    saves get from them is done here.
+    update() sends no signals, so the cache bump (and, for reviews, the listing refresh; for
+    products, their `product.updated` events) that saves get from them is done here.
     """
     differing = queryset.exclude(**{field: value})
     reviewed = (
         list(differing.values_list("product_id", flat=True)) if queryset.model is Review else []
     )
+    products = list(differing.values_list("pk", flat=True)) if queryset.model is Product else []
     changed = differing.update(**{field: value, "updated_at": timezone.now()})
     refresh_listing(reviewed)
+    if products:
+        webhook_events.publish_products_updated(products=Product.objects.filter(pk__in=products))
     if changed:
         bump_catalog_version_on_commit()
     model_admin.message_user(

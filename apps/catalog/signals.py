@@ -1,6 +1,6 @@
 """Any write to the catalog, from the API, the admin or the shell, invalidates the catalog cache;
 a saved or deleted variant or review refreshes its product's listing columns; a deleted
-product image takes its files out of storage.
+product image takes its files out of storage; a saved product publishes `product.updated`.
 
 Cache invalidation and the listing read model are cross-cutting, so they live here rather than
 in every service; bulk operations that bypass signals (`update()`, `bulk_create()`) bump the
@@ -30,6 +30,7 @@ from apps.catalog.models import (
     Review,
     Tag,
 )
+from apps.webhooks import events as webhook_events
 
 CATALOG_MODELS = (
     Category,
@@ -68,6 +69,13 @@ for _model in (ProductVariant, Review):
     post_delete.connect(
         _refresh_listing, sender=_model, dispatch_uid=f"catalog-listing-delete-{_model.__name__}"
     )
+
+
+@receiver(post_save, sender=Product, dispatch_uid="catalog-product-webhook")
+def _product_saved(instance: Product, created: bool, raw: bool = False, **_: Any) -> None:
+    # In the saving transaction (the outbox row commits with the product), whoever saves it.
+    if not raw:
+        webhook_events.publish_product_updated(product=instance, created=created)
 
 
 @receiver(post_save, sender=ProductImage, dispatch_uid="catalog-listing-image-save")

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 CATALOG_MANAGERS = "Catalog managers"
 ORDER_MANAGERS = "Order managers"
 SUPPORT = "Support"
+INTEGRATION_MANAGERS = "Integration managers"
 
 _ALL = ("add", "change", "delete", "view")
 _READ_ORDERS = (
@@ -63,6 +64,14 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reports.view_dailysalesreport",
     ),
     SUPPORT: _READ_ORDERS,
+    # Outbound webhooks: endpoints (their secrets included), the delivery log, replays.
+    INTEGRATION_MANAGERS: (
+        *(f"webhooks.{action}_webhookendpoint" for action in _ALL),
+        "webhooks.view_webhookdelivery",
+        "webhooks.view_webhookattempt",
+        "webhooks.view_outboxevent",
+        "webhooks.replay_webhookdelivery",
+    ),
 }
 
 _ACTIONS = {

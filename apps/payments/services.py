@@ -36,6 +36,7 @@ from apps.payments.models import (
     WebhookEvent,
 )
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 logger = logging.getLogger(__name__)
 Outcome = WebhookEvent.Outcome
@@ -207,6 +208,7 @@ def _refunded(payment: Payment, *, total_refunded: Decimal) -> tuple[str, str]:
         reason=f"Refunded at {payment.provider}.",
     )
     issue_credit_note(refund=refund)
+    webhook_events.publish_refund_created(refund=refund)
     _record_refund_total(payment, total_refunded)
     return Outcome.APPLIED, f"Refunded {total_refunded} in all."
 
@@ -316,6 +318,7 @@ def refund_payment(
             line.refund = refund
         RefundLine.objects.bulk_create(refund_lines)
         issue_credit_note(refund=refund)
+        webhook_events.publish_refund_created(refund=refund)
         _record_refund_total(payment, payment.refunded_amount + amount)
     return refund
 

@@ -78,6 +78,7 @@ LOCAL_APPS = [
     "apps.invoices",
     "apps.reports",
     "apps.wishlist",
+    "apps.webhooks",
     "apps.storefront",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
@@ -225,6 +226,21 @@ PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="sandbox")
 WEBHOOK_TOLERANCE_SECONDS = env.int("WEBHOOK_TOLERANCE_SECONDS", default=300)
 # Pending payments older than this are settled by asking the provider.
 PAYMENT_RECONCILE_AFTER_MINUTES = env.int("PAYMENT_RECONCILE_AFTER_MINUTES", default=30)
+# Outbound webhooks (docs/api.md, "Webhooks"): plain http:// and loopback or private hosts
+# are refused unless this is on (local and test settings turn it on).
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=False)
+WEBHOOK_CONNECT_TIMEOUT = env.float("WEBHOOK_CONNECT_TIMEOUT", default=3.0)
+WEBHOOK_READ_TIMEOUT = env.float("WEBHOOK_READ_TIMEOUT", default=10.0)
+# Retries wait BASE seconds, doubling each time up to MAX; a delivery gives up after
+# MAX_ATTEMPTS attempts (the default schedule spans about 20 hours).
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 60 * 60)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=12)
+# An endpoint failing this many attempts in a row (over all its deliveries) is disabled.
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+# A sale that takes a variant's stock from above this to at or below it publishes stock.low.
+LOW_STOCK_THRESHOLD = env.int("LOW_STOCK_THRESHOLD", default=DASHBOARD_LOW_STOCK_THRESHOLD)
 # The sandbox provider (development and tests; off in production unless enabled).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 SANDBOX_WEBHOOK_SECRET = env.str("SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-secret")
@@ -438,6 +454,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
+    },
+    # Webhook events whose fan-out was lost, and deliveries due (first tries late, retries).
+    "sweep-webhooks": {"task": "webhooks.sweep", "schedule": 60},
+    "purge-old-webhook-events": {
+        "task": "webhooks.purge_old_events",
+        "schedule": crontab(hour=3, minute=40),
     },
     # Yesterday's sales (UTC), once the day is over and late payments have settled.
     "daily-sales-report": {

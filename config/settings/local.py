@@ -16,6 +16,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+# Webhook endpoints on this machine (a receiver on 127.0.0.1, plain http) are allowed.
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=True)
 # Uploaded files (the demo's product images) from runserver itself: no nginx, no bucket.
 MEDIA_SERVE = env.bool("MEDIA_SERVE", default=True)
 # Serve files from the app and project static folders as they change, without collectstatic,

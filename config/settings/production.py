@@ -26,6 +26,8 @@ SECRET_KEY = env.str("SECRET_KEY")
 # Old keys still accepted for sessions and signed values while SECRET_KEY is being rotated.
 SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Outbound webhooks go over https to public hosts only, whatever the environment says.
+WEBHOOK_ALLOW_INSECURE_URLS = False
 
 # --- Database connections (docs/decisions/0003-database-connections.md) ---------------------
 # Default: one persistent connection per web/worker process, checked before each request

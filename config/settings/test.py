@@ -38,6 +38,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 WHITENOISE_AUTOREFRESH = True
 # Tests hand sandbox webhooks over in-process; the end-to-end tests point it at a live server.
 SANDBOX_WEBHOOK_URL = env.str("SANDBOX_WEBHOOK_URL", default="")
+# Webhook endpoints on this machine (a receiver on 127.0.0.1, plain http) are allowed.
+WEBHOOK_ALLOW_INSECURE_URLS = env.bool("WEBHOOK_ALLOW_INSECURE_URLS", default=True)
 
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,

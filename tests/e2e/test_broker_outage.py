@@ -2,7 +2,7 @@
 
 The Celery app is pointed at a closed port (a real connection refusal, not a mock) while a
 customer checks out and pays; afterwards the broker is "back" and the periodic sweep sends
-the e-mails that could not be enqueued.
+the e-mails and fans out the webhook events that could not be enqueued.
 """
 
 from collections.abc import Iterator
@@ -18,6 +18,8 @@ from apps.orders import tasks as order_tasks
 from apps.orders.models import Order, OrderEmail, OrderStatus
 from apps.orders.services.lifecycle import mark_order_paid
 from apps.orders.tests.factories import buy
+from apps.webhooks import tasks as webhook_tasks
+from apps.webhooks.models import OutboxEvent
 from config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -66,9 +68,10 @@ def test_orders_and_payments_succeed_without_a_broker_and_the_sweep_catches_up(
     assert order.status == OrderStatus.PAID  # nothing failed for the customer
     assert mail.outbox == []
     assert not OrderEmail.objects.filter(sent_at__isnull=False).exists()
-    # The two failed enqueues (order received, payment confirmed) were logged, not raised.
+    # The failed enqueues (order received, payment confirmed, and the webhook fan-outs of
+    # order.created and order.paid) were logged, not raised.
     refused = [r for r in caplog.records if "on_commit" in r.getMessage()]
-    assert len(refused) == 2
+    assert len(refused) == 4
     assert all("Connection refused" in str(r.exc_info[1]) for r in refused if r.exc_info)
 
     # The broker is back (eager here); ten minutes on, the sweep sends what was owed, once.
@@ -82,3 +85,7 @@ def test_orders_and_payments_succeed_without_a_broker_and_the_sweep_catches_up(
         f"We have your order {order.number}",
     ]
     assert Order.objects.get(pk=order.pk).emails.filter(sent_at__isnull=False).count() == 2
+    # The webhook sweep fans out the events (product, order created, order paid) once.
+    assert webhook_tasks.sweep()["events"] == 3
+    assert webhook_tasks.sweep()["events"] == 0
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()

@@ -18,6 +18,7 @@ from apps.orders.errors import CheckoutInvalid, EmptyCart
 from apps.orders.models import Order, OrderEmail, OrderEvent, OrderLine, OrderStatus
 from apps.orders.selectors import with_related
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ def place_order(
             locked.voucher = None
             locked.save(update_fields=["voucher", "updated_at"])
 
+        webhook_events.publish_order_placed(order=order, lines=lines, stock=info.lines)
         if sold_out:
             bump_catalog_version_on_commit()  # availability on product cards changed
         transaction.on_commit(

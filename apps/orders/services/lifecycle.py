@@ -15,6 +15,7 @@ from apps.orders import locks, tasks
 from apps.orders.emails import FOR_STATUS
 from apps.orders.models import SHIPPING_STATUSES, TRANSITIONS, Order, OrderEvent, OrderStatus
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 
 def transition_order(*, order: Order, to: str, actor: User | None, note: str = "") -> Order:
@@ -64,6 +65,7 @@ def record_transition(locked: Order, *, to: str, actor: User | None, note: str =
         )
     if to == OrderStatus.PAID:
         issue_invoice(order=locked)
+        webhook_events.publish_order_paid(order=locked)
     if to == OrderStatus.PAID and locked.user is not None:
         product_ids = locked.lines.exclude(product=None).values_list("product_id", flat=True)
         mark_verified_purchases(user=locked.user, product_ids=product_ids)

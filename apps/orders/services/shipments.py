@@ -25,6 +25,7 @@ from apps.orders.models import (
 )
 from apps.orders.services.lifecycle import record_transition
 from apps.users.models import User
+from apps.webhooks import events as webhook_events
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def create_shipment(
     """Record a parcel carrying `items` of a paid order (None: everything left to ship).
 
     The order becomes partially fulfilled, or fulfilled once nothing is left to ship; the
-    step is audited and the customer gets an e-mail about this parcel. A known carrier's
+    step is audited, the customer gets an e-mail about this parcel, and `shipment.created`
+    is published to the shop's webhook endpoints. A known carrier's
     tracking URL is filled in from the tracking number when none is given.
 
     Raises:
@@ -91,6 +93,9 @@ def create_shipment(
             to=OrderStatus.FULFILLED if done else OrderStatus.PARTIALLY_FULFILLED,
             actor=actor,
             note=_event_note(shipment, sum(line.quantity for line in shipment_lines)),
+        )
+        webhook_events.publish_shipment_created(
+            shipment=shipment, items=[(lines[pk], quantity) for pk, quantity in wanted.items()]
         )
         transaction.on_commit(
             lambda: tasks.send_order_email.delay(

@@ -1,0 +1,154 @@
+"""Outbound webhooks with a real worker: an order's events reach an external receiver, each
+signed, none missing; a worker killed mid-request has its delivery sent again by the next
+one, and the receiver, deduplicating on the event id, records it once."""
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from apps.catalog import services as catalog_services
+from apps.orders.models import Order
+from apps.orders.services.lifecycle import mark_order_paid
+from apps.orders.tests.factories import buy
+from apps.webhooks import services as webhook_services
+from apps.webhooks.models import (
+    DeliveryStatus,
+    EventType,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from apps.webhooks.tests.receiver import Receiver, verify_signature
+from tests.e2e.conftest import WorkerProcess, start_worker, stop_worker
+from tests.e2e.test_worker_crash import FAST_REDELIVERY
+
+pytestmark = pytest.mark.e2e
+
+# Workers publish the sends a fan-out enqueues, as in production, so each is a message of its
+# own that a worker's death leaves unacknowledged and the broker hands to the next worker.
+WORKER_SETTINGS = {"DJANGO_SETTINGS_MODULE": "tests.e2e.worker_settings"}
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    return WORKER_SETTINGS
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_until(condition: Callable[[], bool], *, what: str, worker: WorkerProcess) -> None:
+    """Poll `condition` (bounded) while the worker works towards it."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            rows = list(WebhookDelivery.objects.values("event__type", "status", "last_error"))
+            pytest.fail(f"timed out waiting for {what} ({rows}); worker log:\n{worker.log()}")
+        time.sleep(0.1)
+
+
+def order_flow(settings) -> Order:
+    """A product created, ordered into low stock, and paid: four events, in three commits."""
+    settings.LOW_STOCK_THRESHOLD = 5
+    category = catalog_services.create_category(name="Lamps")
+    product = catalog_services.create_product(
+        name="Desk lamp",
+        category=category,
+        variants=[catalog_services.VariantInput(sku="LAMP-1", price=Decimal("25.00"), stock=6)],
+    )
+    order = buy({product.variants.get(): 2}, email="ada@example.com")
+    return mark_order_paid(order=order, actor=None)
+
+
+def all_delivered() -> bool:
+    deliveries = WebhookDelivery.objects.all()
+    return (
+        deliveries.count() == OutboxEvent.objects.count()
+        and not deliveries.exclude(status=DeliveryStatus.SUCCEEDED).exists()
+    )
+
+
+def assert_received_every_event_once(receiver: Receiver, endpoint: WebhookEndpoint) -> None:
+    published = {str(pk): kind for pk, kind in OutboxEvent.objects.values_list("pk", "type")}
+    assert sorted(published.values()) == sorted(
+        [
+            EventType.PRODUCT_UPDATED,
+            EventType.ORDER_CREATED,
+            EventType.STOCK_LOW,
+            EventType.ORDER_PAID,
+        ]
+    )
+    assert set(receiver.events) == set(published)  # none missing, none made up
+    for request in receiver.requests:
+        assert verify_signature(
+            request.body, request.headers["Emporium-Signature"], secret=endpoint.secret
+        )
+        assert request.json["id"] == request.event_id
+        assert request.json["type"] == published[request.event_id]
+
+
+def test_an_order_s_events_reach_the_receiver_signed_and_each_once(
+    celery_worker: WorkerProcess, receiver: Receiver, settings
+):
+    endpoint = webhook_services.create_endpoint(
+        url=receiver.url, event_types=list(EventType.values)
+    )
+
+    order = order_flow(settings)
+
+    wait_until(all_delivered, what="every delivery to succeed", worker=celery_worker)
+    assert_received_every_event_once(receiver, endpoint)
+    assert len(receiver.requests) == 4  # nothing sent twice without a reason
+    paid = receiver.events[str(OutboxEvent.objects.get(type=EventType.ORDER_PAID).pk)].json["data"]
+    assert (paid["number"], paid["status"], paid["total"]) == (order.number, "paid", "50.00")
+
+
+def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_one(
+    non_eager: None, receiver: Receiver, settings, tmp_path
+):
+    endpoint = webhook_services.create_endpoint(
+        url=receiver.url, event_types=list(EventType.values)
+    )
+    release = receiver.hold_next()  # the first request waits for an answer that never comes
+    doomed = start_worker(
+        tmp_path / "doomed", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY, **WORKER_SETTINGS
+    )
+    try:
+        order_flow(settings)
+        receiver.wait_for(lambda r: len(r.requests) >= 1, timeout=60, what="the first request")
+        [held] = receiver.requests
+        os.kill(doomed.process.pid, signal.SIGKILL)  # mid-request, the task unacknowledged
+        doomed.process.wait(timeout=10)
+    finally:
+        release.set()
+        stop_worker(doomed)
+    in_flight = WebhookDelivery.objects.get(event_id=UUID(held.event_id))
+    assert in_flight.status == DeliveryStatus.PENDING
+    assert in_flight.attempts == 0  # its answer was never recorded
+
+    rescuer = start_worker(
+        tmp_path / "rescuer", CELERY_BROKER_TRANSPORT_OPTIONS=FAST_REDELIVERY, **WORKER_SETTINGS
+    )
+    try:
+        wait_until(all_delivered, what="every delivery to succeed", worker=rescuer)
+    finally:
+        stop_worker(rescuer)
+
+    assert_received_every_event_once(receiver, endpoint)
+    sent = [request.event_id for request in receiver.requests]
+    assert sent.count(held.event_id) == 2  # at least once: the held one again
+    assert len(sent) == 5  # every other event exactly once
+    again = [r for r in receiver.requests if r.event_id == held.event_id][1]
+    assert again.body == held.body
+    assert again.headers["Emporium-Delivery-Id"] == held.headers["Emporium-Delivery-Id"]
