@@ -11,6 +11,7 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
@@ -108,6 +109,21 @@ class FulfilForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Carrier and tracking number; the customer sees it in the shipping e-mail.",
     )
+
+
+class RefundForm(forms.Form):
+    """How much of an order's payment to refund: a free amount, else everything left."""
+
+    amount = forms.DecimalField(
+        label="Amount",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Leave empty to refund everything that is left. Items and shipping are "
+        "refunded by line from the API or through a return.",
+    )
+    reason = forms.CharField(label="Reason", max_length=255, required=False)
 
 
 class ShipmentForm(forms.Form):
@@ -636,23 +652,25 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         )
 
     def refund_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """Ask to confirm, then refund what is left of one order's payment."""
+        """Ask how much (everything left by default), then refund it through the provider."""
         if not self.has_refund_permission(request):
             raise PermissionDenied
+        form = RefundForm(request.POST if request.method == "POST" else None)
         return self._confirmed(
             request,
             object_id,
             to=OrderStatus.REFUNDED,
-            question="Refund what is left of this order's payment, through its payment "
-            "provider? The goods are not put back into stock.",
-            button="Refund in full",
+            question="Refund what is left of this order's payment, or the amount given, "
+            "through its payment provider? The goods are not put back into stock.",
+            button="Refund",
             step=lambda order: refund_payment(
                 order=order,
-                amount=None,
-                reason="Refunded from the back office.",
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"] or "Refunded from the back office.",
                 actor=_actor(request),
             ),
             done="refunded",
+            form=form,
         )
 
     def _confirmed(
@@ -665,12 +683,14 @@ class OrderAdmin(admin.ModelAdmin[Order]):
         button: str,
         step: Callable[[Order], object],
         done: str,
+        form: forms.Form | None = None,
     ) -> HttpResponse:
-        """Show a confirmation for one order; on POST run `step` and go back to the order."""
+        """Show a confirmation (with `form`'s fields, if any) for one order; on a POST (with
+        the form valid) run `step` and go back to the order."""
         order = get_object_or_404(Order, pk=object_id)
         if refused := self._refused(request, order, to):
             return refused
-        if request.method == "POST":
+        if request.method == "POST" and (form is None or form.is_valid()):
             try:
                 step(order)
             except DomainError as exc:
@@ -686,6 +706,7 @@ class OrderAdmin(admin.ModelAdmin[Order]):
             "question": question,
             "button": button,
             "action_id": f"{to}-submit",
+            "form": form,
         }
         return TemplateResponse(request, "admin/orders/order/confirm.html", context)
 

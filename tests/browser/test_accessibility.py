@@ -22,7 +22,9 @@ from apps.catalog.tests.factories import (
     TagFactory,
     make_product,
 )
-from apps.orders.models import OrderStatus
+from apps.orders.models import Order, OrderStatus, ReturnRequest
+from apps.orders.services.returns import ReturnItem, request_return
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import OrderFactory, OrderLineFactory
 from apps.users.services import sign_up_token
 from apps.users.tests.factories import SuperUserFactory, UserFactory
@@ -76,8 +78,18 @@ def shop() -> dict[str, Any]:
     ShippingMethodFactory.create(name="Standard", price=Decimal("4.90"), free_above=Decimal(50))
     ShippingMethodFactory.create(name="Express", price=Decimal("12.90"))
     order = OrderFactory.create(user=customer, email=customer.email, status=OrderStatus.PAID)
-    OrderLineFactory.create(order=order)
+    OrderLineFactory.create(order=order, quantity=3)
     return {"customer": customer, "order": order}
+
+
+def ship_one_and_return_one(order: Order) -> ReturnRequest:
+    """Two parcels of one unit each, one of them asked back: shipments, a return, and a
+    return form for the unit left, all on the order's pages."""
+    line = order.lines.get()
+    for _ in range(2):
+        create_shipment(order=order, items=[ShipmentItem(line.pk, 1)], actor=None, carrier="DHL",
+                        tracking_number="0034")  # fmt: skip
+    return request_return(order=order, items=[ReturnItem(line.pk, 1)], reason="damaged", actor=None)
 
 
 def test_the_catalog_pages_cart_and_checkout_with_errors_pass_axe(
@@ -120,6 +132,7 @@ def test_the_account_pages_pass_axe(sized_page: Page, shop: dict[str, Any]) -> N
     expect(page).to_have_url(f"{page.url.split('/account/')[0]}/account/")
 
     order = shop["order"]
+    ship_one_and_return_one(order)
     found += scan(
         page,
         [
@@ -140,13 +153,19 @@ def test_the_back_office_order_pages_pass_axe(sized_page: Page, shop: dict[str, 
     admin_login(page, staff.email, PASSWORD)
     base = f"/{settings.ADMIN_URL}orders/order/"
     order = shop["order"]
-    found = scan(
+    found = scan(page, [f"{base}{order.pk}/fulfil/"])  # nothing shipped yet
+    request = ship_one_and_return_one(order)
+    returns_base = f"/{settings.ADMIN_URL}orders/returnrequest/"
+    found += scan(
         page,
         [
             base,
             f"{base}{order.pk}/change/",
             f"{base}{order.pk}/fulfil/",
             f"{base}{order.pk}/refund/",
+            f"/{settings.ADMIN_URL}orders/shipment/",
+            returns_base,
+            f"{returns_base}{request.pk}/change/",
         ],
     )
     assert not found, "\n".join(found)

@@ -1,6 +1,7 @@
-"""Outbound webhooks with a real worker: an order's events reach an external receiver, each
-signed, none missing; a worker killed mid-request has its delivery sent again by the next
-one, and the receiver, deduplicating on the event id, records it once."""
+"""Outbound webhooks with a real worker: an order's events (placed, paid, shipped in two
+parcels, a return refunded) reach an external receiver, each signed, none missing; a worker
+killed mid-request has its delivery sent again by the next one, and the receiver,
+deduplicating on the event id, records it once."""
 
 import os
 import signal
@@ -13,8 +14,13 @@ import pytest
 
 from apps.catalog import services as catalog_services
 from apps.orders.models import Order
+from apps.orders.services import returns
 from apps.orders.services.lifecycle import mark_order_paid
+from apps.orders.services.returns import ReturnItem, request_return
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import buy
+from apps.payments import services as payment_services
+from apps.payments.models import Payment, PaymentStatus, SandboxIntent
 from apps.webhooks import services as webhook_services
 from apps.webhooks.models import (
     DeliveryStatus,
@@ -59,7 +65,9 @@ def wait_until(condition: Callable[[], bool], *, what: str, worker: WorkerProces
 
 
 def order_flow(settings) -> Order:
-    """A product created, ordered into low stock, and paid: four events, in three commits."""
+    """The whole life of an order, seven events in seven commits: a product created, ordered
+    into low stock, paid, shipped in two parcels, one lamp returned and refunded with part
+    of the shipping fee."""
     settings.LOW_STOCK_THRESHOLD = 5
     category = catalog_services.create_category(name="Lamps")
     product = catalog_services.create_product(
@@ -68,7 +76,26 @@ def order_flow(settings) -> Order:
         variants=[catalog_services.VariantInput(sku="LAMP-1", price=Decimal("25.00"), stock=6)],
     )
     order = buy({product.variants.get(): 2}, email="ada@example.com")
-    return mark_order_paid(order=order, actor=None)
+    payment = payment_services.start_payment(order=order)
+    # Captured at the sandbox (its own webhook would say so; here the capture is a given).
+    SandboxIntent.objects.filter(pk=payment.provider_id).update(
+        status=SandboxIntent.Status.SUCCEEDED
+    )
+    Payment.objects.filter(pk=payment.pk).update(status=PaymentStatus.SUCCEEDED)
+    mark_order_paid(order=order, actor=None)
+    line = order.lines.get()
+    for tracking in ("00340434-1", "00340434-2"):
+        create_shipment(
+            order=order, items=[ShipmentItem(line.pk, 1)], actor=None, tracking_number=tracking
+        )
+    request = request_return(
+        order=order, items=[ReturnItem(line.pk, 1)], reason="damaged", actor=None
+    )
+    returns.approve_return(request=request, actor=None)
+    returns.receive_return(request=request, restock=False, actor=None)
+    payment_services.refund_return(request=request, shipping=Decimal("2.00"), actor=None)
+    order.refresh_from_db()
+    return order
 
 
 def all_delivered() -> bool:
@@ -87,6 +114,9 @@ def assert_received_every_event_once(receiver: Receiver, endpoint: WebhookEndpoi
             EventType.ORDER_CREATED,
             EventType.STOCK_LOW,
             EventType.ORDER_PAID,
+            EventType.SHIPMENT_CREATED,
+            EventType.SHIPMENT_CREATED,
+            EventType.REFUND_CREATED,
         ]
     )
     assert set(receiver.events) == set(published)  # none missing, none made up
@@ -109,9 +139,24 @@ def test_an_order_s_events_reach_the_receiver_signed_and_each_once(
 
     wait_until(all_delivered, what="every delivery to succeed", worker=celery_worker)
     assert_received_every_event_once(receiver, endpoint)
-    assert len(receiver.requests) == 4  # nothing sent twice without a reason
+    assert len(receiver.requests) == 7  # nothing sent twice without a reason
     paid = receiver.events[str(OutboxEvent.objects.get(type=EventType.ORDER_PAID).pk)].json["data"]
     assert (paid["number"], paid["status"], paid["total"]) == (order.number, "paid", "50.00")
+    parcels = [
+        receiver.events[str(pk)].json["data"]
+        for pk in OutboxEvent.objects.filter(type=EventType.SHIPMENT_CREATED)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    ]
+    assert [(p["number"], p["tracking_number"], p["order_status"]) for p in parcels] == [
+        (1, "00340434-1", "partially_fulfilled"),
+        (2, "00340434-2", "fulfilled"),
+    ]
+    refund = receiver.events[str(OutboxEvent.objects.get(type=EventType.REFUND_CREATED).pk)]
+    assert (refund.json["data"]["amount"], refund.json["data"]["shipping_amount"]) == (
+        "27.00",
+        "2.00",
+    )
 
 
 def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_one(
@@ -148,7 +193,7 @@ def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_o
     assert_received_every_event_once(receiver, endpoint)
     sent = [request.event_id for request in receiver.requests]
     assert sent.count(held.event_id) == 2  # at least once: the held one again
-    assert len(sent) == 5  # every other event exactly once
+    assert len(sent) == 8  # every other event exactly once
     again = [r for r in receiver.requests if r.event_id == held.event_id][1]
     assert again.body == held.body
     assert again.headers["Emporium-Delivery-Id"] == held.headers["Emporium-Delivery-Id"]

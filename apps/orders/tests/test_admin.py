@@ -442,6 +442,26 @@ def test_refunding_from_the_order_page_asks_first_then_refunds_through_the_gatew
     assert payment.refunds.get().amount == order.total
 
 
+def test_staff_refund_part_of_a_payment_from_the_order_page(
+    admin, django_capture_on_commit_callbacks
+):
+    order = paid_order(django_capture_on_commit_callbacks, price="30.00")
+    payment = order.payments.get()
+
+    refused = admin.post(refund_url(order), {"amount": "0", "reason": "x"})
+    too_much = admin.post(refund_url(order), {"amount": "999.00"})
+    part = admin.post(refund_url(order), {"amount": "12.50", "reason": "Goodwill"})
+
+    assert refused.status_code == 200
+    assert "greater than or equal to 0.01" in refused.content.decode()
+    assert "is more than 0 and at most" in messages_of(too_much)[0]
+    assert messages_of(part)[-1] == f"Order {order.number} refunded."
+    refund = payment.refunds.get()
+    assert (refund.amount, refund.reason) == (Decimal("12.50"), "Goodwill")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID  # the rest of the payment stands
+
+
 def test_the_fulfil_action_shows_the_note_form_for_the_selected_orders(admin, orders):
     response = post_action(admin, "fulfil_orders", [orders["paid"], orders["pending"]])
 

@@ -11,11 +11,13 @@ from apps.catalog.models import Category, Product
 from apps.core.errors import OutOfStock
 from apps.orders.models import OrderStatus
 from apps.orders.services.lifecycle import cancel_order, mark_order_paid
+from apps.orders.services.shipments import ShipmentItem, create_shipment
 from apps.orders.tests.factories import buy, make_variant
 from apps.payments import services as payment_services
 from apps.payments.gateways import sandbox
 from apps.payments.models import PaymentStatus
 from apps.payments.tests.helpers import SUCCEEDING_CARD
+from apps.payments.tests.test_line_refunds import paid_order
 from apps.users.tests.factories import SuperUserFactory, UserFactory
 from apps.webhooks.models import EventType, OutboxEvent
 
@@ -115,6 +117,47 @@ def test_an_order_becoming_paid_publishes_order_paid():
     assert len(events_of(EventType.ORDER_PAID)) == 1  # other transitions publish nothing
 
 
+def test_a_refund_of_items_and_shipping_names_them(django_capture_on_commit_callbacks, user):
+    order = paid_order(user, django_capture_on_commit_callbacks)
+    lamp = order.lines.get(sku="LAMP")
+
+    payment_services.refund_payment(
+        order=order,
+        items=[payment_services.RefundItem(lamp.pk, 2)],
+        shipping=Decimal("5.00"),
+        reason="",
+        actor=None,
+    )
+
+    [data] = events_of(EventType.REFUND_CREATED)
+    assert (data["amount"], data["shipping_amount"]) == ("65.00", "5.00")
+    assert data["items"] == [{"line": lamp.pk, "quantity": 2, "amount": "60.00"}]
+
+
+def test_a_shipment_publishes_shipment_created(django_capture_on_commit_callbacks, user):
+    order = paid_order(user, django_capture_on_commit_callbacks)
+    lamp = order.lines.get(sku="LAMP")
+
+    shipment = create_shipment(
+        order=order, items=[ShipmentItem(lamp.pk, 1)], actor=None, carrier="UPS",
+        tracking_number="1Z999",
+    )  # fmt: skip
+
+    [data] = events_of(EventType.SHIPMENT_CREATED)
+    assert data == {
+        "id": str(shipment.pk),
+        "order_id": str(order.pk),
+        "order_number": order.number,
+        "order_status": "partially_fulfilled",
+        "number": 1,
+        "carrier": "UPS",
+        "tracking_number": "1Z999",
+        "tracking_url": "https://www.ups.com/track?tracknum=1Z999",
+        "items": [{"line": lamp.pk, "sku": "LAMP", "quantity": 1}],
+        "created_at": shipment.created_at.isoformat(),
+    }
+
+
 def test_a_refund_publishes_refund_created(django_capture_on_commit_callbacks):
     order = buy({make_variant(price="40.00"): 1})
     payment = payment_services.start_payment(order=order)
@@ -138,7 +181,9 @@ def test_a_refund_publishes_refund_created(django_capture_on_commit_callbacks):
         "order_number": order.number,
         "payment_id": str(payment.pk),
         "amount": "15.00",
+        "shipping_amount": "0.00",
         "currency": order.currency,
+        "items": [],  # a free amount names no items
         "created_at": refund.created_at.isoformat(),
     }
 
