@@ -51,10 +51,16 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
         read_only_fields = fields
 
 
-class ShipmentLineSerializer(serializers.ModelSerializer[ShipmentLine]):
+class _OfOrderLine(serializers.Serializer[Any]):
+    """A quantity of an order line (in a parcel, a refund, a return): the line, its SKU and
+    name."""
+
     line = serializers.IntegerField(source="order_line_id", read_only=True)
     sku = serializers.CharField(source="order_line.sku", read_only=True)
     product_name = serializers.CharField(source="order_line.product_name", read_only=True)
+
+
+class ShipmentLineSerializer(_OfOrderLine, serializers.ModelSerializer[ShipmentLine]):
     variant_name = serializers.CharField(source="order_line.variant_name", read_only=True)
 
     class Meta:
@@ -78,11 +84,7 @@ class ShipmentSerializer(serializers.ModelSerializer[Shipment]):
         read_only_fields = fields
 
 
-class RefundLineSerializer(serializers.ModelSerializer[RefundLine]):
-    line = serializers.IntegerField(source="order_line_id", read_only=True)
-    sku = serializers.CharField(source="order_line.sku", read_only=True)
-    product_name = serializers.CharField(source="order_line.product_name", read_only=True)
-
+class RefundLineSerializer(_OfOrderLine, serializers.ModelSerializer[RefundLine]):
     class Meta:
         model = RefundLine
         fields = ["line", "sku", "product_name", "quantity", "amount"]
@@ -101,11 +103,7 @@ class OrderRefundSerializer(serializers.ModelSerializer[Refund]):
         read_only_fields = fields
 
 
-class ReturnLineSerializer(serializers.ModelSerializer[ReturnLine]):
-    line = serializers.IntegerField(source="order_line_id", read_only=True)
-    sku = serializers.CharField(source="order_line.sku", read_only=True)
-    product_name = serializers.CharField(source="order_line.product_name", read_only=True)
-
+class ReturnLineSerializer(_OfOrderLine, serializers.ModelSerializer[ReturnLine]):
     class Meta:
         model = ReturnLine
         fields = ["line", "sku", "product_name", "quantity"]

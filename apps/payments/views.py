@@ -1,6 +1,7 @@
 """HTTP endpoints: pay an order, receive provider webhooks, the sandbox pay step, refunds."""
 
 import logging
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -116,8 +117,11 @@ class StaffRefundView(APIView):
         order = order_selectors.staff_get_order(order_id=order_id)
         actor: User = request.user  # type: ignore[assignment]
 
-        def refund() -> tuple[int, dict[str, Any]]:
-            services.refund_payment(
+        return _refund_once(
+            request,
+            scope=f"refund:{actor.pk}:{order.pk}",
+            order_id=order.pk,
+            refund=lambda: services.refund_payment(
                 order=order,
                 amount=data.get("amount"),
                 items=[
@@ -127,18 +131,8 @@ class StaffRefundView(APIView):
                 shipping=data.get("shipping") or Decimal(0),
                 reason=data["reason"],
                 actor=actor,
-            )
-            body = OrderSerializer(order_selectors.staff_get_order(order_id=order_id)).data
-            return status.HTTP_200_OK, dict(body)
-
-        # The key is claimed before the provider is called: a retry never refunds twice.
-        code, body = run_idempotent(
-            scope=f"refund:{actor.pk}:{order.pk}",
-            key=request.headers.get("Idempotency-Key"),
-            body=request.data,
-            action=refund,
+            ),
         )
-        return Response(body, status=code)
 
 
 class StaffReturnRefundView(APIView):
@@ -159,20 +153,36 @@ class StaffReturnRefundView(APIView):
         found = order_selectors.staff_get_return(return_id=return_id)
         actor: User = request.user  # type: ignore[assignment]
 
-        def refund() -> tuple[int, dict[str, Any]]:
-            services.refund_return(
+        return _refund_once(
+            request,
+            scope=f"refund:{actor.pk}:{found.pk}",
+            order_id=found.order_id,
+            refund=lambda: services.refund_return(
                 request=found,
                 shipping=data.get("shipping") or Decimal(0),
                 reason=data["reason"],
                 actor=actor,
-            )
-            body = OrderSerializer(order_selectors.staff_get_order(order_id=found.order_id)).data
-            return status.HTTP_200_OK, dict(body)
-
-        code, body = run_idempotent(
-            scope=f"refund:{actor.pk}:{found.pk}",
-            key=request.headers.get("Idempotency-Key"),
-            body=request.data,
-            action=refund,
+            ),
         )
-        return Response(body, status=code)
+
+
+def _refund_once(
+    request: Request, *, scope: str, order_id: UUID, refund: Callable[[], object]
+) -> Response:
+    """Run `refund` once per Idempotency-Key and answer with the order as it then is.
+
+    The key is claimed before the provider is called: a retry never refunds twice.
+    """
+
+    def refund_and_show() -> tuple[int, dict[str, Any]]:
+        refund()
+        body = OrderSerializer(order_selectors.staff_get_order(order_id=order_id)).data
+        return status.HTTP_200_OK, dict(body)
+
+    code, body = run_idempotent(
+        scope=scope,
+        key=request.headers.get("Idempotency-Key"),
+        body=request.data,
+        action=refund_and_show,
+    )
+    return Response(body, status=code)

@@ -882,11 +882,19 @@ def account(request: HttpRequest) -> HttpResponse:
 @require_GET
 def account_order(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Show one of the customer's orders with its history, invoice and credit notes."""
+    return _order_page(request, _own_order(_user(request), order_id), return_form=None)
+
+
+def _own_order(user: User, order_id: UUID) -> Order:
+    """Return one of the customer's orders, with all it shows.
+
+    Raises:
+        Http404: no such order among the customer's.
+    """
     try:
-        order = order_selectors.get_order(user=_user(request), order_id=order_id)
+        return order_selectors.get_order(user=user, order_id=order_id)
     except NotFound as exc:
         raise Http404(exc.detail) from exc
-    return _order_page(request, order, return_form=None)
 
 
 def _order_page(
@@ -910,10 +918,7 @@ def _order_page(
 def account_order_return(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Ask to return shipped items of one of the customer's orders."""
     user = _user(request)
-    try:
-        order = order_selectors.get_order(user=user, order_id=order_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    order = _own_order(user, order_id)
     form = ReturnForm(request.POST, lines=returnable_lines(order))
     if form.is_valid():
         try:
@@ -957,10 +962,7 @@ def account_order_document(request: HttpRequest, order_id: UUID, number: str) ->
 def account_order_cancel(request: HttpRequest, order_id: UUID) -> HttpResponse:
     """Cancel one of the customer's pending orders (its stock goes back on sale)."""
     user = _user(request)
-    try:
-        order = order_selectors.get_order(user=user, order_id=order_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    order = _own_order(user, order_id)
     try:
         cancel_order(order=order, actor=user, note="Cancelled by the customer.")
     except InvalidTransition:
