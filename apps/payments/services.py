@@ -237,6 +237,9 @@ def retry_deferred_events() -> int:
 # --- Refunds --------------------------------------------------------------------------------
 
 
+CENT = Decimal("0.01")
+
+
 @dataclass(frozen=True)
 class RefundItem:
     """Refund `quantity` units of the order line `line_id`, at what was paid for them."""
@@ -288,8 +291,10 @@ def refund_payment(
         shipping = _refundable_shipping(payment, shipping)
         if items or shipping:
             amount = sum((line.amount for line in refund_lines), shipping)
-            # Rounding of shares can reach a cent past what is left; never more than that.
-            amount = min(amount, left)
+            # Each line's share is rounded: together they may pass what is left by a cent a
+            # line, never more (then the items were paid for by an earlier free refund).
+            if amount - left <= CENT * len(refund_lines):
+                amount = min(amount, left)
         amount = left if amount is None else amount
         if amount <= 0 or amount > left:
             raise InvalidRefund(

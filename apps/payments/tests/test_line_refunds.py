@@ -369,3 +369,18 @@ def test_the_customers_order_page_lists_the_refunds(
         " — Arrived broken"
     ) in page
     assert "(1 refunded)" in page
+
+
+def test_items_already_paid_back_by_a_free_refund_are_refused(
+    user: User, django_capture_on_commit_callbacks: Capture
+) -> None:
+    order = paid_order(user, django_capture_on_commit_callbacks)
+    services.refund_payment(order=order, amount=Decimal("70.00"), reason="Goodwill", actor=None)
+
+    with pytest.raises(InvalidRefund, match=r"at most 15\.00 EUR"):
+        services.refund_payment(
+            order=order, items=[RefundItem(line(order, "SHADE").pk, 1)], reason="", actor=None
+        )
+
+    assert refunded_units(order) == {"LAMP": 0, "SHADE": 0}
+    assert payment_of(order).refunded_amount == Decimal("70.00")
