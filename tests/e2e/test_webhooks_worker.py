@@ -12,13 +12,21 @@ from uuid import UUID
 
 import pytest
 
+from apps.cart import services as cart_services
 from apps.catalog import services as catalog_services
+from apps.invoices.tests.factories import pdf_text
 from apps.orders.models import Order
 from apps.orders.services import returns
 from apps.orders.services.lifecycle import mark_order_paid
 from apps.orders.services.returns import ReturnItem, request_return
 from apps.orders.services.shipments import ShipmentItem, create_shipment
-from apps.orders.tests.factories import buy
+from apps.orders.tests.factories import (
+    checkout,
+    fill_cart,
+    make_shipping,
+    new_cart,
+    staff_client,
+)
 from apps.payments import services as payment_services
 from apps.payments.models import Payment, PaymentStatus, SandboxIntent
 from apps.webhooks import services as webhook_services
@@ -75,7 +83,9 @@ def order_flow(settings) -> Order:
         category=category,
         variants=[catalog_services.VariantInput(sku="LAMP-1", price=Decimal("25.00"), stock=6)],
     )
-    order = buy({product.variants.get(): 2}, email="ada@example.com")
+    cart = fill_cart(new_cart(), {product.variants.get(): 2})
+    cart_services.set_shipping_method(cart=cart, shipping_method_id=make_shipping(price="4.00").pk)
+    order = checkout(cart, email="ada@example.com")
     payment = payment_services.start_payment(order=order)
     # Captured at the sandbox (its own webhook would say so; here the capture is a given).
     SandboxIntent.objects.filter(pk=payment.provider_id).update(
@@ -141,7 +151,7 @@ def test_an_order_s_events_reach_the_receiver_signed_and_each_once(
     assert_received_every_event_once(receiver, endpoint)
     assert len(receiver.requests) == 7  # nothing sent twice without a reason
     paid = receiver.events[str(OutboxEvent.objects.get(type=EventType.ORDER_PAID).pk)].json["data"]
-    assert (paid["number"], paid["status"], paid["total"]) == (order.number, "paid", "50.00")
+    assert (paid["number"], paid["status"], paid["total"]) == (order.number, "paid", "54.00")
     parcels = [
         receiver.events[str(pk)].json["data"]
         for pk in OutboxEvent.objects.filter(type=EventType.SHIPMENT_CREATED)
@@ -157,6 +167,22 @@ def test_an_order_s_events_reach_the_receiver_signed_and_each_once(
         "27.00",
         "2.00",
     )
+    assert_documents_download(order)
+
+
+def assert_documents_download(order: Order) -> None:
+    """The order's invoice and the return's credit note list and download as PDFs."""
+    client, _ = staff_client()
+    documents = client.get(f"/api/v1/staff/orders/{order.pk}/documents/").json()
+    assert [d["kind"] for d in documents] == ["invoice", "credit_note"], documents
+    totals = {}
+    for document in documents:
+        response = client.get(f"/api/v1/staff/orders/{order.pk}/documents/{document['number']}.pdf")
+        assert (response.status_code, response["Content-Type"]) == (200, "application/pdf")
+        text = pdf_text(response.content)
+        assert document["number"] in text
+        totals[document["kind"]] = document["total"]
+    assert totals == {"invoice": "54.00", "credit_note": "27.00"}
 
 
 def test_a_worker_killed_mid_delivery_has_it_sent_again_and_the_receiver_keeps_one(
