@@ -50,8 +50,8 @@ def create_shipment(
 
     The order becomes partially fulfilled, or fulfilled once nothing is left to ship; the
     step is audited, the customer gets an e-mail about this parcel, and `shipment.created`
-    is published to the shop's webhook endpoints. A known carrier's
-    tracking URL is filled in from the tracking number when none is given.
+    is published to the shop's webhook endpoints. A known carrier's tracking URL is filled
+    in from the tracking number when none is given.
 
     Raises:
         InvalidTransition: the order is not paid (or is refunded, cancelled, fulfilled).
