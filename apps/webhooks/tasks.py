@@ -16,7 +16,9 @@ from apps.core.tasks import RETRY_OPTIONS
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="webhooks.dispatch_events", **RETRY_OPTIONS)
+# Nobody reads these tasks' results: not asking for them keeps an enqueue from waiting on the
+# result backend when Redis is down (the outbox and the sweep make up for the lost message).
+@shared_task(name="webhooks.dispatch_events", ignore_result=True, **RETRY_OPTIONS)
 def dispatch_events(event_ids: list[str]) -> int:
     """Make the deliveries of events (one per subscribed active endpoint); enqueue their sends."""
     from apps.webhooks import services
@@ -27,6 +29,7 @@ def dispatch_events(event_ids: list[str]) -> int:
 @shared_task(
     name="webhooks.send_delivery",
     bind=True,
+    ignore_result=True,
     # Above the connect and read timeouts, below the claim's staleness (CLAIM_STALE_AFTER).
     soft_time_limit=90,
     time_limit=120,
