@@ -16,8 +16,6 @@ logger = logging.getLogger(__name__)
 
 # A claim older than this is taken to belong to a worker that died before sending.
 CLAIM_STALE_AFTER = timedelta(minutes=10)
-# The kind of e-mail sent per shipment (the others are sent once per order).
-SHIPPED = "shipped"
 
 
 def _claimable(now: Any, task_id: str | None = None) -> Q:
@@ -79,7 +77,7 @@ def send_missing_order_emails() -> int:
         .exclude(Exists(settled_shipment))
         .values_list("pk", "order_id")[:500]
     ):
-        send_order_email.delay(str(order_id), SHIPPED, shipment_id=str(shipment_id))
+        send_order_email.delay(str(order_id), OrderEmail.Kind.SHIPPED, shipment_id=str(shipment_id))
         enqueued += 1
     owed = [(OrderEmail.Kind.RECEIVED, Q())] + [
         (kind, Q(status=status)) for status, kind in FOR_STATUS.items()

@@ -41,6 +41,6 @@ urlpatterns = [
             {"step": step},
             name=f"staff-return-{step}",
         )
-        for step in ("approve", "reject", "receive")
+        for step in (*views.RETURN_DECISIONS, "receive")
     ),
 ]

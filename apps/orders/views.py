@@ -14,7 +14,6 @@ from rest_framework.views import APIView
 from apps.cart import services as cart_services
 from apps.cart.views import CART_TOKEN, cart_token, request_user
 from apps.core.api import validated
-from apps.core.errors import NotFound
 from apps.core.pagination import page_body
 from apps.core.permissions import CanTransitionOrder, staff_may
 from apps.core.throttling import SCOPED_THROTTLES
@@ -294,6 +293,10 @@ def _return_with_lines(return_id: UUID) -> Any:
     )
 
 
+# The steps of a return staff decide with a note alone; the routes name these and "receive".
+RETURN_DECISIONS = {"approve": approve_return, "reject": reject_return}
+
+
 class StaffReturnStepView(APIView):
     """Move a return on: approve, reject or receive it (`step` in the URL)."""
 
@@ -308,10 +311,7 @@ class StaffReturnStepView(APIView):
         if step == "receive":
             data = validated(ReceiveReturnSerializer, request.data)
             receive_return(request=found, restock=data["restock"], actor=actor, note=data["note"])
-        elif step in ("approve", "reject"):
+        else:
             data = validated(ReturnDecisionSerializer, request.data)
-            move = approve_return if step == "approve" else reject_return
-            move(request=found, actor=actor, note=data["note"])
-        else:  # the routes name no other step
-            raise NotFound(f"No return step {step}: approve, reject or receive.")
+            RETURN_DECISIONS[step](request=found, actor=actor, note=data["note"])
         return Response(ReturnSerializer(selectors.staff_get_return(return_id=found.pk)).data)

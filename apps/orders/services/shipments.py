@@ -18,6 +18,7 @@ from apps.orders.errors import NothingToShip, ShipmentExceedsOrder, ShipmentInva
 from apps.orders.models import (
     SHIPPABLE_STATUSES,
     Order,
+    OrderEmail,
     OrderLine,
     OrderStatus,
     Shipment,
@@ -99,7 +100,7 @@ def create_shipment(
         )
         transaction.on_commit(
             lambda: tasks.send_order_email.delay(
-                str(locked.pk), tasks.SHIPPED, shipment_id=str(shipment.pk)
+                str(locked.pk), OrderEmail.Kind.SHIPPED, shipment_id=str(shipment.pk)
             ),
             robust=True,
         )

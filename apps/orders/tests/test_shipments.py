@@ -35,6 +35,7 @@ from apps.users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
+SHIPPED = OrderEmail.Kind.SHIPPED
 T0 = datetime(2031, 3, 1, 9, 0, tzinfo=UTC)
 
 
@@ -266,7 +267,7 @@ def test_each_parcel_sends_its_own_email_once(order, django_capture_on_commit_ca
     assert "Still to come" not in mail.outbox[1].body
     assert OrderEmail.objects.filter(order=order, sent_at__isnull=False).count() == 2
     # The task for a parcel already mailed sends nothing more.
-    assert tasks.send_order_email(str(order.pk), tasks.SHIPPED, shipment_id=str(first.pk)) is False
+    assert tasks.send_order_email(str(order.pk), SHIPPED, shipment_id=str(first.pk)) is False
     assert len(mail.outbox) == 2
 
 
@@ -274,9 +275,7 @@ def test_a_parcel_email_of_another_order_is_not_sent(order):
     shipment = create_shipment(order=order, items=None, actor=None)
     other = OrderFactory.create()
 
-    assert tasks.send_order_email(str(other.pk), tasks.SHIPPED, shipment_id=str(shipment.pk)) is (
-        False
-    )
+    assert tasks.send_order_email(str(other.pk), SHIPPED, shipment_id=str(shipment.pk)) is (False)
     assert mail.outbox == []
 
 
@@ -285,7 +284,7 @@ def test_the_sweep_sends_a_parcel_email_that_was_never_sent(order, time_machine)
     # The broker was down when the parcels committed: no task ran.
     first = create_shipment(order=order, items=items(order, LAMP=1), actor=None)
     second = create_shipment(order=order, items=None, actor=None)
-    assert tasks.send_order_email(str(order.pk), tasks.SHIPPED, shipment_id=str(second.pk))
+    assert tasks.send_order_email(str(order.pk), SHIPPED, shipment_id=str(second.pk))
     mail.outbox.clear()
 
     time_machine.shift(timedelta(minutes=11))
